@@ -1,0 +1,222 @@
+//! Throwaway servers for tests: each runs on a free loopback port with its data in a fresh
+//! temporary directory, and is stopped (and the directory removed) when its guard drops.
+//!
+//! When xtask runs as root (as CI does), the servers run as an unprivileged user (`nobody` by
+//! default, or the user named by `XTASK_SERVER_USER`), since PostgreSQL, MariaDB and memcached
+//! refuse to run as root.
+
+mod host;
+mod mariadb;
+mod memcached;
+mod postgres;
+mod process;
+mod redis;
+
+use std::fmt;
+use std::io;
+use std::thread;
+use std::time::Duration;
+
+use tempfile::TempDir;
+
+use process::ServerProcess;
+
+/// How long a server may take to accept connections before its start counts as failed.
+pub const READY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How many ports are tried when a server loses the race for its port to another process.
+const PORT_ATTEMPTS: usize = 3;
+
+/// The kinds of server xtask can start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ServerKind {
+    /// MariaDB (MySQL protocol), from the Debian package `mariadb-server`.
+    MariaDb,
+    /// PostgreSQL, from the Debian package `postgresql`.
+    Postgres,
+    /// Redis, from the Debian package `redis-server`.
+    Redis,
+    /// memcached, from the Debian package `memcached`.
+    Memcached,
+}
+
+impl ServerKind {
+    /// Short lower-case name, used in messages and temporary directory names.
+    pub fn name(self) -> &'static str {
+        match self {
+            ServerKind::MariaDb => "mariadb",
+            ServerKind::Postgres => "postgres",
+            ServerKind::Redis => "redis",
+            ServerKind::Memcached => "memcached",
+        }
+    }
+}
+
+impl fmt::Display for ServerKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Why a server could not be started.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    /// A program the server needs is not installed.
+    #[error(
+        "{binary} not found: install the Debian package {package} (apt-get install -y {package}){hint}"
+    )]
+    MissingBinary {
+        /// The program that was looked for.
+        binary: String,
+        /// The Debian package that provides it.
+        package: &'static str,
+        /// Extra advice appended to the message (may be empty).
+        hint: &'static str,
+    },
+    /// An I/O operation failed.
+    #[error("{context}: {source}")]
+    Io {
+        /// What was being done.
+        context: String,
+        /// The underlying error.
+        #[source]
+        source: io::Error,
+    },
+    /// Running as root, but no unprivileged user to run the server as.
+    #[error("cannot pick an unprivileged user to run servers as: {0}")]
+    User(String),
+    /// A setup step (initialising a data directory, creating a database…) failed.
+    #[error("{what} failed ({status}):\n{output}")]
+    Setup {
+        /// The step that failed.
+        what: String,
+        /// Its exit status.
+        status: String,
+        /// The end of its output.
+        output: String,
+    },
+    /// The server process exited before it accepted connections.
+    #[error("{server} exited during startup ({status}); end of its log:\n{log_tail}")]
+    Exited {
+        /// The server that exited.
+        server: &'static str,
+        /// Its exit status.
+        status: String,
+        /// The last lines of its log.
+        log_tail: String,
+    },
+    /// The server did not accept connections in time.
+    #[error("{server} did not accept connections within {} s; end of its log:\n{log_tail}", READY_TIMEOUT.as_secs())]
+    Timeout {
+        /// The server that was waited for.
+        server: &'static str,
+        /// The last lines of its log.
+        log_tail: String,
+    },
+    /// Ctrl-C (or SIGTERM) arrived while the server was starting.
+    #[error("interrupted while starting {0}")]
+    Interrupted(&'static str),
+}
+
+impl ServerError {
+    /// Builds an [`ServerError::Io`] with a description of what was being done.
+    pub(crate) fn io(context: impl Into<String>, source: io::Error) -> Self {
+        ServerError::Io {
+            context: context.into(),
+            source,
+        }
+    }
+
+    /// True when the server failed because its port was taken in the meantime.
+    fn is_port_conflict(&self) -> bool {
+        match self {
+            ServerError::Exited { log_tail, .. } => log_tail.contains("Address already in use"),
+            _ => false,
+        }
+    }
+}
+
+/// A server running for the duration of a test run. Dropping it stops the server (SIGTERM or
+/// the kind's shutdown signal, SIGKILL after a grace period, for its whole process group) and
+/// removes its temporary directory.
+pub struct RunningServer {
+    /// How clients reach the server: a URL (`mysql://…`, `postgres://…`, `redis://…`) or, for
+    /// memcached, `host:port`.
+    pub url: String,
+    kind: ServerKind,
+    // Field order matters: the process is dropped (stopped) before its directory is removed.
+    process: ServerProcess,
+    _dir: TempDir,
+}
+
+impl RunningServer {
+    /// Which kind of server this is.
+    pub fn kind(&self) -> ServerKind {
+        self.kind
+    }
+
+    /// The process id of the server (also its process group id).
+    pub fn pid(&self) -> u32 {
+        self.process.pid()
+    }
+}
+
+impl fmt::Debug for RunningServer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RunningServer")
+            .field("kind", &self.kind)
+            .field("url", &self.url)
+            .field("pid", &self.pid())
+            .finish()
+    }
+}
+
+/// Starts one server of `kind` on a free loopback port and waits until it accepts connections.
+pub fn start(kind: ServerKind) -> Result<RunningServer, ServerError> {
+    let mut attempt = 1;
+    loop {
+        let port = host::free_port()?;
+        let result = match kind {
+            ServerKind::MariaDb => mariadb::start(port),
+            ServerKind::Postgres => postgres::start(port),
+            ServerKind::Redis => redis::start(port),
+            ServerKind::Memcached => memcached::start(port),
+        };
+        match result {
+            Err(err) if attempt < PORT_ATTEMPTS && err.is_port_conflict() => attempt += 1,
+            other => return other,
+        }
+    }
+}
+
+/// Starts `count` independent servers of `kind` in parallel. If any fails, the others are
+/// stopped and the first error is returned.
+pub fn start_many(kind: ServerKind, count: usize) -> Result<Vec<RunningServer>, ServerError> {
+    let results: Vec<Result<RunningServer, ServerError>> = thread::scope(|scope| {
+        let handles: Vec<_> = (0..count)
+            .map(|_| scope.spawn(move || start(kind)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|handle| {
+                handle.join().unwrap_or_else(|_| {
+                    Err(ServerError::io(
+                        format!("starting {kind}"),
+                        io::Error::other("the starting thread panicked"),
+                    ))
+                })
+            })
+            .collect()
+    });
+    results.into_iter().collect()
+}
+
+/// Joins the client addresses of several servers the way engines expect a server list:
+/// separated by `;`.
+pub fn join_urls(servers: &[RunningServer]) -> String {
+    servers
+        .iter()
+        .map(|server| server.url.as_str())
+        .collect::<Vec<_>>()
+        .join(";")
+}
