@@ -183,7 +183,11 @@ impl ManagerConfig {
         let mut config = ManagerConfig::default();
         let mut max_lifetime_given = false;
         for (name, value) in &map {
-            let Some(field) = FIELDS.iter().copied().find(|f| f.eq_ignore_ascii_case(name)) else {
+            let Some(field) = FIELDS
+                .iter()
+                .copied()
+                .find(|f| f.eq_ignore_ascii_case(name))
+            else {
                 return Err(ConfigError::UnknownField {
                     field: name.clone(),
                     known: FIELDS.join(", "),
@@ -209,7 +213,9 @@ impl ManagerConfig {
                 "sessionIDPrefix" => config.session_id_prefix = string(field, value)?,
                 "sessionIDHashFunc" => config.session_id_hash_func = string(field, value)?,
                 "sessionIDHashKey" => config.session_id_hash_key = string(field, value)?,
-                "EnableSidInHTTPHeader" => config.enable_sid_in_http_header = boolean(field, value)?,
+                "EnableSidInHTTPHeader" => {
+                    config.enable_sid_in_http_header = boolean(field, value)?
+                }
                 "SessionNameInHTTPHeader" => {
                     config.session_name_in_http_header = string(field, value)?
                 }
@@ -243,7 +249,8 @@ impl ManagerConfig {
 
     /// The id policy this configuration describes.
     pub fn id_policy(&self) -> Result<IdPolicy, ConfigError> {
-        let key = (!self.session_id_hash_key.is_empty()).then_some(self.session_id_hash_key.as_bytes());
+        let key =
+            (!self.session_id_hash_key.is_empty()).then_some(self.session_id_hash_key.as_bytes());
         IdPolicy::new(self.session_id_length, &self.session_id_prefix, key)
     }
 
@@ -257,7 +264,10 @@ impl ManagerConfig {
         {
             return Err(ConfigError::invalid(
                 "cookieName",
-                format!("{:?} is not a valid cookie name (visible ASCII, no separators)", self.cookie_name),
+                format!(
+                    "{:?} is not a valid cookie name (visible ASCII, no separators)",
+                    self.cookie_name
+                ),
             ));
         }
         if self.gc_lifetime == 0 {
@@ -283,10 +293,17 @@ impl ManagerConfig {
         {
             return Err(ConfigError::invalid(
                 "sessionIDHashFunc",
-                format!("{:?} is not supported; ids are tagged with HMAC-SHA1 (\"sha1\")", self.session_id_hash_func),
+                format!(
+                    "{:?} is not supported; ids are tagged with HMAC-SHA1 (\"sha1\")",
+                    self.session_id_hash_func
+                ),
             ));
         }
-        if self.domain.bytes().any(|b| b == b';' || b == b',' || !b.is_ascii_graphic()) {
+        if self
+            .domain
+            .bytes()
+            .any(|b| b == b';' || b == b',' || !b.is_ascii_graphic())
+        {
             return Err(ConfigError::invalid(
                 "domain",
                 format!("{:?} is not a valid cookie domain", self.domain),
@@ -302,12 +319,17 @@ impl ManagerConfig {
             if http::HeaderName::from_bytes(self.session_name_in_http_header.as_bytes()).is_err() {
                 return Err(ConfigError::invalid(
                     "SessionNameInHTTPHeader",
-                    format!("{:?} is not a valid HTTP header name", self.session_name_in_http_header),
+                    format!(
+                        "{:?} is not a valid HTTP header name",
+                        self.session_name_in_http_header
+                    ),
                 ));
             }
         }
         if self.cookie_same_site == SameSite::None && !self.secure {
-            tracing::warn!("cookieSameSite=None without secure=true: browsers will drop the cookie");
+            tracing::warn!(
+                "cookieSameSite=None without secure=true: browsers will drop the cookie"
+            );
         }
         self.id_policy().map(|_| ())
     }
@@ -326,7 +348,10 @@ fn boolean(field: &'static str, v: &Value) -> Result<bool, ConfigError> {
 
 fn seconds(field: &'static str, v: &Value) -> Result<u64, ConfigError> {
     v.as_u64().ok_or_else(|| {
-        ConfigError::invalid(field, format!("expected a whole number of 0 or more, got {v}"))
+        ConfigError::invalid(
+            field,
+            format!("expected a whole number of 0 or more, got {v}"),
+        )
     })
 }
 
@@ -404,7 +429,10 @@ mod tests {
         let c = ManagerConfig::default();
         assert_eq!(c.cookie_name, "beegosessionID");
         assert!(c.enable_set_cookie && !c.disable_http_only && !c.secure);
-        assert_eq!((c.gc_lifetime, c.max_lifetime, c.cookie_life_time), (3600, 3600, 0));
+        assert_eq!(
+            (c.gc_lifetime, c.max_lifetime, c.cookie_life_time),
+            (3600, 3600, 0)
+        );
         assert_eq!(c.session_id_length, 16);
         assert_eq!(c.cookie_same_site, SameSite::Lax);
         c.validate().unwrap();
@@ -438,7 +466,10 @@ mod tests {
             (r#"{"maxLifetime":"1h"}"#, "maxLifetime"),
             (r#"{"sessionIDLength":4}"#, "sessionIDLength"),
             (r#"{"sessionIDHashFunc":"md5"}"#, "sessionIDHashFunc"),
-            (r#"{"EnableSidInHTTPHeader":true}"#, "SessionNameInHTTPHeader"),
+            (
+                r#"{"EnableSidInHTTPHeader":true}"#,
+                "SessionNameInHTTPHeader",
+            ),
             (r#"{"cookieName":"a b"}"#, "cookieName"),
             (r#"{"cookieSameSite":"sideways"}"#, "cookieSameSite"),
             (r#"{"cookeName":"x"}"#, "cookeName"),

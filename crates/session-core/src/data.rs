@@ -200,7 +200,11 @@ mod tests {
             SessionData::decode(&[9, 0x80]),
             Err(FormatError::Version(9))
         ));
-        for junk in [&[1u8, 0xff][..], &[1, 0xdf, 0xff, 0xff, 0xff, 0xff], b"\x01garbage"] {
+        for junk in [
+            &[1u8, 0xff][..],
+            &[1, 0xdf, 0xff, 0xff, 0xff, 0xff],
+            b"\x01garbage",
+        ] {
             assert!(SessionData::decode(junk).is_err());
         }
     }

@@ -60,7 +60,9 @@ pub enum Error {
     },
 
     /// The session is too large for the engine (e.g. a cookie over 4096 bytes).
-    #[error("session `{sid}` is too large for engine `{engine}`: {size} bytes, the limit is {limit}")]
+    #[error(
+        "session `{sid}` is too large for engine `{engine}`: {size} bytes, the limit is {limit}"
+    )]
     TooLarge {
         /// The engine's registered name.
         engine: Cow<'static, str>,

@@ -83,6 +83,10 @@ pub struct Capabilities {
     pub counts_sessions: bool,
     /// The backend expires sessions itself; [`Provider::session_gc`] has nothing to do.
     pub expires_natively: bool,
+    /// The session data lives on the client (the cookie engine): the engine reads it from
+    /// the request, so it cannot be looked up outside a request, nor revoked once the client
+    /// holds it.
+    pub keeps_data_on_client: bool,
 }
 
 impl Capabilities {
@@ -91,6 +95,7 @@ impl Capabilities {
         merges_concurrent_changes: false,
         counts_sessions: false,
         expires_natively: false,
+        keeps_data_on_client: false,
     };
 
     /// Claims [`merges_concurrent_changes`](Self::merges_concurrent_changes).
@@ -108,6 +113,12 @@ impl Capabilities {
     /// Claims [`expires_natively`](Self::expires_natively).
     pub const fn native_expiry(mut self) -> Self {
         self.expires_natively = true;
+        self
+    }
+
+    /// Declares [`keeps_data_on_client`](Self::keeps_data_on_client).
+    pub const fn client_side(mut self) -> Self {
+        self.keeps_data_on_client = true;
         self
     }
 }

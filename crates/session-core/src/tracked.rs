@@ -53,8 +53,11 @@ pub trait Persist: Send + Sync + 'static {
     type Token: Send + Sync + 'static;
 
     /// Writes `release`. `response` is there for engines that answer with headers.
-    async fn persist(&self, release: Release<'_, Self::Token>, response: &mut HeaderMap)
-        -> Result<()>;
+    async fn persist(
+        &self,
+        release: Release<'_, Self::Token>,
+        response: &mut HeaderMap,
+    ) -> Result<()>;
 }
 
 struct State<T> {

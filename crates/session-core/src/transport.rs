@@ -11,7 +11,11 @@ use crate::id::IdPolicy;
 
 /// The first valid session id the request carries: cookie, then URL query (if enabled),
 /// then header (if enabled). Values that fail the id policy are ignored.
-pub(crate) fn find_sid(cx: &Context<'_>, config: &ManagerConfig, policy: &IdPolicy) -> Option<String> {
+pub(crate) fn find_sid(
+    cx: &Context<'_>,
+    config: &ManagerConfig,
+    policy: &IdPolicy,
+) -> Option<String> {
     let from_cookie = || cx.cookie(&config.cookie_name);
     let from_query = || {
         config
@@ -22,7 +26,10 @@ pub(crate) fn find_sid(cx: &Context<'_>, config: &ManagerConfig, policy: &IdPoli
     let from_header = || {
         config
             .enable_sid_in_http_header
-            .then(|| cx.header(&config.session_name_in_http_header).map(str::to_owned))
+            .then(|| {
+                cx.header(&config.session_name_in_http_header)
+                    .map(str::to_owned)
+            })
             .flatten()
     };
     [from_cookie(), from_query(), from_header()]
@@ -78,7 +85,9 @@ pub fn append_cookie(response: &mut HeaderMap, cookie: &Cookie<'_>) {
         Ok(value) => {
             response.append(header::SET_COOKIE, value);
         }
-        Err(error) => tracing::error!(name = cookie.name(), %error, "cookie is not a valid header value"),
+        Err(error) => {
+            tracing::error!(name = cookie.name(), %error, "cookie is not a valid header value")
+        }
     }
 }
 
@@ -108,11 +117,26 @@ mod tests {
             ..ManagerConfig::default()
         };
         let text = session_cookie(&config, true, "abc").to_string();
-        for part in ["beegosessionID=abc", "HttpOnly", "Secure", "SameSite=Strict", "Path=/", "Domain=example.com", "Max-Age=60", "Expires="] {
+        for part in [
+            "beegosessionID=abc",
+            "HttpOnly",
+            "Secure",
+            "SameSite=Strict",
+            "Path=/",
+            "Domain=example.com",
+            "Max-Age=60",
+            "Expires=",
+        ] {
             assert!(text.contains(part), "{part} missing from {text}");
         }
         let gone = removal_cookie(&config, true).to_string();
-        for part in ["beegosessionID=", "Max-Age=0", "Path=/", "Domain=example.com", "Secure"] {
+        for part in [
+            "beegosessionID=",
+            "Max-Age=0",
+            "Path=/",
+            "Domain=example.com",
+            "Secure",
+        ] {
             assert!(gone.contains(part), "{part} missing from {gone}");
         }
     }
@@ -132,8 +156,14 @@ mod tests {
             .header("cookie", "beegosessionID=../../etc/passwd")
             .body(())
             .unwrap();
-        assert_eq!(find_sid(&Context::from(&req), &config, &policy), Some(good.clone()));
-        let req = http::Request::builder().header("x-sid", &good).body(()).unwrap();
+        assert_eq!(
+            find_sid(&Context::from(&req), &config, &policy),
+            Some(good.clone())
+        );
+        let req = http::Request::builder()
+            .header("x-sid", &good)
+            .body(())
+            .unwrap();
         assert_eq!(find_sid(&Context::from(&req), &config, &policy), Some(good));
     }
 }
