@@ -1,0 +1,188 @@
+//! The data cookie's name and attributes, taken from the manager's configuration so it
+//! travels exactly like the session-id cookie.
+
+use cookie::time::{Duration as CookieDuration, OffsetDateTime};
+use cookie::Cookie;
+use session_core::{ConfigError, ManagerConfig, SameSite};
+
+use crate::config::CookieConfig;
+use crate::ENGINE;
+
+/// Name and attributes of the data cookie.
+#[derive(Debug, Clone)]
+pub(crate) struct CookieSettings {
+    pub name: String,
+    http_only: bool,
+    secure: bool,
+    same_site: SameSite,
+    domain: String,
+    /// `Max-Age` in seconds; 0 leaves it off (a browser-session cookie).
+    pub max_age: u64,
+}
+
+/// Cookie names are RFC 6265 tokens: visible ASCII without separators.
+fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_graphic() && !b"()<>@,;:\\\"/[]?={}".contains(&b))
+}
+
+impl CookieSettings {
+    pub(crate) fn new(manager: &ManagerConfig, config: &CookieConfig) -> Result<Self, ConfigError> {
+        let name = config
+            .cookie_name
+            .clone()
+            .unwrap_or_else(|| format!("{}-data", manager.cookie_name));
+        if !valid_name(&name) {
+            return Err(ConfigError::provider(
+                ENGINE,
+                format!("`cookieName` {name:?} is not a valid cookie name (visible ASCII, no separators)"),
+            ));
+        }
+        if name == manager.cookie_name {
+            return Err(ConfigError::provider(
+                ENGINE,
+                format!(
+                    "`cookieName` {name:?} is also the manager's session-id cookie; the data \
+                     cookie needs a name of its own (e.g. \"{name}-data\")"
+                ),
+            ));
+        }
+        Ok(CookieSettings {
+            name,
+            http_only: !manager.disable_http_only,
+            secure: manager.secure || config.secure,
+            same_site: manager.cookie_same_site,
+            domain: manager.domain.clone(),
+            max_age: config.max_age.unwrap_or(manager.cookie_life_time),
+        })
+    }
+
+    fn builder(&self, value: String) -> cookie::CookieBuilder<'static> {
+        let mut builder = Cookie::build((self.name.clone(), value))
+            .path("/")
+            .http_only(self.http_only)
+            .secure(self.secure);
+        builder = match self.same_site {
+            SameSite::Lax => builder.same_site(cookie::SameSite::Lax),
+            SameSite::Strict => builder.same_site(cookie::SameSite::Strict),
+            SameSite::None => builder.same_site(cookie::SameSite::None),
+            SameSite::Unset => builder,
+        };
+        if !self.domain.is_empty() {
+            builder = builder.domain(self.domain.clone());
+        }
+        builder
+    }
+
+    /// The data cookie carrying `value`; with a max age it has both `Max-Age` and `Expires`,
+    /// like the session-id cookie.
+    pub(crate) fn data_cookie(&self, value: String) -> Cookie<'static> {
+        let mut builder = self.builder(value);
+        if self.max_age > 0 {
+            let age = CookieDuration::seconds(i64::try_from(self.max_age).unwrap_or(i64::MAX));
+            builder = builder
+                .max_age(age)
+                .expires(OffsetDateTime::now_utc().saturating_add(age));
+        }
+        builder.build()
+    }
+
+    /// A cookie that makes the browser forget the data cookie.
+    pub(crate) fn removal_cookie(&self) -> Cookie<'static> {
+        let mut cookie = self.builder(String::new()).build();
+        cookie.make_removal();
+        cookie
+    }
+}
+
+/// The `Set-Cookie` header value for `cookie`, as it will be sent.
+pub(crate) fn header_text(cookie: &Cookie<'_>) -> String {
+    cookie.encoded().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys() -> CookieConfig {
+        CookieConfig::with_keys(["k".repeat(32)]).unwrap()
+    }
+
+    #[test]
+    fn follows_the_manager_attributes() {
+        let manager = ManagerConfig {
+            domain: "example.com".into(),
+            secure: true,
+            cookie_same_site: SameSite::Strict,
+            cookie_life_time: 120,
+            ..ManagerConfig::default()
+        };
+        let s = CookieSettings::new(&manager, &keys()).unwrap();
+        assert_eq!(s.name, "beegosessionID-data");
+        let text = header_text(&s.data_cookie("v".into()));
+        for part in [
+            "beegosessionID-data=v",
+            "Path=/",
+            "HttpOnly",
+            "Secure",
+            "SameSite=Strict",
+            "Domain=example.com",
+            "Max-Age=120",
+            "Expires=",
+        ] {
+            assert!(text.contains(part), "{part} missing from {text}");
+        }
+        let gone = header_text(&s.removal_cookie());
+        for part in [
+            "beegosessionID-data=",
+            "Max-Age=0",
+            "Path=/",
+            "Domain=example.com",
+            "Secure",
+        ] {
+            assert!(gone.contains(part), "{part} missing from {gone}");
+        }
+    }
+
+    #[test]
+    fn provider_options_override_and_browser_session_cookies() {
+        let manager = ManagerConfig {
+            disable_http_only: true,
+            cookie_same_site: SameSite::Unset,
+            cookie_life_time: 120,
+            ..ManagerConfig::default()
+        };
+        let mut c = keys();
+        c.cookie_name = Some("sd".into());
+        c.secure = true;
+        c.max_age = Some(0);
+        let text = header_text(
+            &CookieSettings::new(&manager, &c)
+                .unwrap()
+                .data_cookie("v".into()),
+        );
+        assert!(
+            text.starts_with("sd=v") && text.contains("Secure"),
+            "{text}"
+        );
+        for absent in ["HttpOnly", "SameSite", "Max-Age", "Expires", "Domain"] {
+            assert!(!text.contains(absent), "{absent} in {text}");
+        }
+    }
+
+    #[test]
+    fn name_must_be_valid_and_differ_from_the_session_cookie() {
+        let manager = ManagerConfig::default();
+        for bad in ["beegosessionID", "a b", "", "x;y"] {
+            let mut c = keys();
+            c.cookie_name = Some(bad.into());
+            let e = CookieSettings::new(&manager, &c).unwrap_err();
+            assert!(
+                matches!(e, ConfigError::Provider { .. }) && e.to_string().contains("cookieName"),
+                "{e}"
+            );
+        }
+    }
+}

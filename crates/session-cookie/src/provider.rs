@@ -1,0 +1,232 @@
+//! [`CookieProvider`]: the engine. Loading opens the request's data cookie; releasing seals
+//! the session into a fresh one on the response.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use session_core::http::HeaderMap;
+use session_core::{
+    append_cookie, async_trait, Capabilities, ConfigError, Context, Error, ManagerConfig, Persist,
+    Provider, ProviderInit, Release, Result, SessionData, Store, TrackedStore,
+};
+
+use crate::config::CookieConfig;
+use crate::cookies::{header_text, CookieSettings};
+use crate::crypto::{sealed_len, Keyring};
+use crate::{ENGINE, MAX_COOKIE_BYTES};
+
+/// The cookie engine: every session lives in an encrypted data cookie on the client.
+///
+/// Build it through the registry (`Manager::new("cookie", config)`) or with
+/// [`CookieProvider::from_init`]. See the crate documentation for what it can and cannot do.
+#[derive(Debug, Clone)]
+pub struct CookieProvider {
+    shared: Arc<Shared>,
+}
+
+#[derive(Debug)]
+struct Shared {
+    keyring: Keyring,
+    cookie: CookieSettings,
+    lifetime: Duration,
+}
+
+/// Unix time in milliseconds; a clock before 1970 reads as 0 (every cookie then looks
+/// fresh rather than the engine failing).
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+impl CookieProvider {
+    /// An engine from the manager's init arguments: `init.config` is parsed as
+    /// [`CookieConfig`], cookie attributes come from `init.manager`, and sessions live
+    /// `init.max_lifetime` after their last release (capped by `maxage` when that is set).
+    pub fn from_init(init: &ProviderInit) -> Result<Self, ConfigError> {
+        let config = CookieConfig::parse(&init.config)?;
+        Self::new(&config, &init.manager, init.max_lifetime)
+    }
+
+    /// An engine from an already parsed configuration.
+    ///
+    /// Fails when a key is missing or short, or the data cookie's name is invalid or equal
+    /// to the manager's session-id cookie name.
+    pub fn new(
+        config: &CookieConfig,
+        manager: &ManagerConfig,
+        max_lifetime: Duration,
+    ) -> Result<Self, ConfigError> {
+        let keyring = Keyring::new(config)?;
+        let cookie = CookieSettings::new(manager, config)?;
+        let lifetime = match config.max_age {
+            Some(secs) if secs > 0 => max_lifetime.min(Duration::from_secs(secs)),
+            _ => max_lifetime,
+        };
+        Ok(CookieProvider {
+            shared: Arc::new(Shared {
+                keyring,
+                cookie,
+                lifetime,
+            }),
+        })
+    }
+
+    /// The name of the data cookie.
+    pub fn cookie_name(&self) -> &str {
+        &self.shared.cookie.name
+    }
+
+    /// How long a session lives after its last release.
+    pub fn lifetime(&self) -> Duration {
+        self.shared.lifetime
+    }
+
+    /// The session data the request's data cookie holds for `sid`, if it opens.
+    fn load(&self, cx: &Context<'_>, sid: &str) -> Option<SessionData> {
+        let value = cx.cookie(&self.shared.cookie.name)?;
+        let opened = match self.shared.keyring.open(sid, &value, now_ms()) {
+            Ok(opened) => opened,
+            Err(why) => {
+                tracing::debug!(
+                    engine = ENGINE,
+                    cookie = %self.shared.cookie.name,
+                    len = value.len(),
+                    reason = why.reason(),
+                    "ignoring data cookie"
+                );
+                return None;
+            }
+        };
+        if opened.key_index > 0 {
+            tracing::debug!(
+                engine = ENGINE,
+                key_index = opened.key_index,
+                "data cookie opened with an old key; the next release seals it with the current key"
+            );
+        }
+        match SessionData::decode(&opened.body) {
+            Ok(data) => Some(data),
+            Err(error) => {
+                // Authentic but unreadable: written by an incompatible version of the format.
+                tracing::warn!(engine = ENGINE, %error, "authentic data cookie does not decode; starting an empty session");
+                None
+            }
+        }
+    }
+
+    fn store(&self, sid: &str, data: Option<SessionData>) -> Box<dyn Store> {
+        let persist = Arc::clone(&self.shared);
+        Box::new(match data {
+            Some(data) => TrackedStore::loaded(sid, data, (), persist),
+            None => TrackedStore::new(sid, persist),
+        })
+    }
+}
+
+#[async_trait]
+impl Persist for Shared {
+    type Token = ();
+
+    async fn persist(&self, release: Release<'_, ()>, response: &mut HeaderMap) -> Result<()> {
+        if release.is_new() && release.only_if_present {
+            return Ok(());
+        }
+        if release.data.is_empty() {
+            if !release.is_new() {
+                // Flushed: make the browser drop the now-empty session.
+                append_cookie(response, &self.cookie.removal_cookie());
+            }
+            return Ok(());
+        }
+        let body = release.data.encode();
+        // Refuse before encrypting: the sealed length is known from the body's length.
+        let bare = header_text(&self.cookie.data_cookie(String::new())).len();
+        let predicted = bare + sealed_len(body.len());
+        let too_large = |size| {
+            tracing::warn!(
+                engine = ENGINE,
+                sid = release.sid,
+                size,
+                limit = MAX_COOKIE_BYTES,
+                "session too large for a cookie; nothing written"
+            );
+            Error::TooLarge {
+                engine: ENGINE.into(),
+                sid: release.sid.to_owned(),
+                size,
+                limit: MAX_COOKIE_BYTES,
+            }
+        };
+        if predicted > MAX_COOKIE_BYTES {
+            return Err(too_large(predicted));
+        }
+        let expires_at =
+            now_ms().saturating_add(u64::try_from(self.lifetime.as_millis()).unwrap_or(u64::MAX));
+        let value = self.keyring.seal(release.sid, expires_at, &body)?;
+        let cookie = self.cookie.data_cookie(value);
+        let size = header_text(&cookie).len();
+        if size > MAX_COOKIE_BYTES {
+            return Err(too_large(size));
+        }
+        append_cookie(response, &cookie);
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Provider for CookieProvider {
+    async fn session_read(&self, cx: &Context<'_>, sid: &str) -> Result<Box<dyn Store>> {
+        Ok(self.store(sid, self.load(cx, sid)))
+    }
+
+    async fn session_exist(&self, cx: &Context<'_>, sid: &str) -> Result<bool> {
+        Ok(self.load(cx, sid).is_some())
+    }
+
+    async fn session_load(&self, cx: &Context<'_>, sid: &str) -> Result<Option<Box<dyn Store>>> {
+        Ok(self.load(cx, sid).map(|data| self.store(sid, Some(data))))
+    }
+
+    async fn session_create(&self, _cx: &Context<'_>, sid: &str) -> Result<Box<dyn Store>> {
+        Ok(self.store(sid, None))
+    }
+
+    /// Re-opens the old session's cookie and returns its data under `sid`; the next release
+    /// seals it bound to `sid`, which also overwrites the old cookie (same name).
+    async fn session_regenerate(
+        &self,
+        cx: &Context<'_>,
+        old_sid: &str,
+        sid: &str,
+    ) -> Result<Box<dyn Store>> {
+        Ok(self.store(sid, self.load(cx, old_sid)))
+    }
+
+    /// Nothing to remove server-side, and the provider has no response to send a removal
+    /// cookie on. The manager's removal of the session-id cookie is what ends the session:
+    /// the data cookie is bound to the old id and never opens under another.
+    async fn session_destroy(&self, _cx: &Context<'_>, sid: &str) -> Result<()> {
+        tracing::trace!(
+            engine = ENGINE,
+            sid,
+            "destroy: the data cookie dies with its session id"
+        );
+        Ok(())
+    }
+
+    async fn session_all(&self) -> Result<usize> {
+        Err(Error::Unsupported {
+            engine: ENGINE.into(),
+            what: "counting sessions (they live in the clients' cookies)",
+        })
+    }
+
+    async fn session_gc(&self) -> Result<()> {
+        Ok(())
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::NONE
+    }
+}
