@@ -57,7 +57,11 @@ impl<S: Send + Sync> OptionalFromRequestParts<S> for Session {
         parts: &mut Parts,
         _state: &S,
     ) -> Result<Option<Self>, Self::Rejection> {
-        Ok(parts.extensions.get::<session_core::Session>().cloned().map(Session))
+        Ok(parts
+            .extensions
+            .get::<session_core::Session>()
+            .cloned()
+            .map(Session))
     }
 }
 
@@ -69,6 +73,10 @@ pub struct MissingSession;
 impl IntoResponse for MissingSession {
     fn into_response(self) -> Response {
         tracing::error!("{self}");
-        (StatusCode::INTERNAL_SERVER_ERROR, "500 Internal Server Error: no session\n").into_response()
+        (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "500 Internal Server Error: no session\n",
+        )
+            .into_response()
     }
 }

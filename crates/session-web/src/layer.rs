@@ -175,7 +175,13 @@ where
     let manager = &layer.manager;
     let session = match manager.session_start(&parts).await {
         Ok(session) => session,
-        Err(error) => return Ok(error_response(manager.engine(), "start the session", &error)),
+        Err(error) => {
+            return Ok(error_response(
+                manager.engine(),
+                "start the session",
+                &error,
+            ))
+        }
     };
     parts.extensions.insert(session.clone());
     let response = inner.call(Request::from_parts(parts, body)).await?;

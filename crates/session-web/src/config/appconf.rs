@@ -108,22 +108,45 @@ mod tests {
     fn reads_keys_sections_comments_and_env() {
         let text = "\u{feff}# comment\n; also\nSessionOn = true\n[prod]\nsessionon=false\n\
                     name = \"quoted\"\nport = ${HTTP_PORT||8080}\n";
-        let entries = parse(text, "app.conf", &|n| (n == "HTTP_PORT").then(|| "9".into())).unwrap();
+        let entries = parse(text, "app.conf", &|n| {
+            (n == "HTTP_PORT").then(|| "9".into())
+        })
+        .unwrap();
         assert_eq!(entries.len(), 4);
-        assert_eq!((entries[0].key.as_str(), entries[0].value.as_str()), ("sessionon", "true"));
-        assert_eq!(entries[0].at, Location::Line { origin: "app.conf".into(), line: 3 });
+        assert_eq!(
+            (entries[0].key.as_str(), entries[0].value.as_str()),
+            ("sessionon", "true")
+        );
+        assert_eq!(
+            entries[0].at,
+            Location::Line {
+                origin: "app.conf".into(),
+                line: 3
+            }
+        );
         assert_eq!(entries[2].value, "quoted");
         assert_eq!(entries[3].value, "9");
-        let dev: Vec<_> = effective(&entries, "dev").iter().map(|e| e.value.clone()).collect();
+        let dev: Vec<_> = effective(&entries, "dev")
+            .iter()
+            .map(|e| e.value.clone())
+            .collect();
         assert_eq!(dev, ["true"]);
-        let prod: Vec<_> = effective(&entries, "prod").iter().map(|e| e.value.clone()).collect();
+        let prod: Vec<_> = effective(&entries, "prod")
+            .iter()
+            .map(|e| e.value.clone())
+            .collect();
         assert_eq!(prod, ["false", "quoted", "9"]);
         assert_eq!(expand_env("${NOPE||dflt}", &no_env), "dflt");
     }
 
     #[test]
     fn bad_lines_name_their_line() {
-        for text in ["a = 1\njust words\n", "a = 1\n[open\n", "a = 1\n[]\n", "a = 1\n = 2\n"] {
+        for text in [
+            "a = 1\njust words\n",
+            "a = 1\n[open\n",
+            "a = 1\n[]\n",
+            "a = 1\n = 2\n",
+        ] {
             let err = parse(text, "x.conf", &no_env).unwrap_err().to_string();
             assert!(err.contains("x.conf line 2"), "{text:?}: {err}");
         }

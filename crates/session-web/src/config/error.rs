@@ -43,7 +43,9 @@ pub enum WebConfigError {
     },
 
     /// A line is neither `key = value`, a `[section]`, a comment nor blank.
-    #[error("{at}: cannot parse {text:?}: expected `key = value`, `[section]` or a `#`/`;` comment")]
+    #[error(
+        "{at}: cannot parse {text:?}: expected `key = value`, `[section]` or a `#`/`;` comment"
+    )]
     Syntax {
         /// Where.
         at: Location,
@@ -52,7 +54,7 @@ pub enum WebConfigError {
     },
 
     /// A key that is neither a session key nor one of beego's other framework keys.
-    #[error("{at}: unknown key `{key}`{hint}; the session keys are: {known}")]
+    #[error("{at}: unknown key `{key}`{hint}; the session keys are: {known} (beego's other framework keys, such as appname or httpport, are accepted and ignored)")]
     UnknownKey {
         /// Where.
         at: Location,

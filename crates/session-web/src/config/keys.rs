@@ -29,16 +29,60 @@ pub const SESSION_KEYS: &[&str] = &[
 /// beego's other framework keys: allowed in app.conf and ignored here, except `enablehttps`,
 /// which (as in beego) marks the session cookie `Secure`.
 const FRAMEWORK_KEYS: &[&str] = &[
-    "appname", "runmode", "routercasesensitive", "servername", "recoverpanic",
-    "copyrequestbody", "enablegzip", "maxmemory", "maxuploadsize", "enableerrorsshow",
-    "enableerrorsrender", "graceful", "servertimeout", "listentcp4", "enablehttp", "httpaddr",
-    "httpport", "autotls", "domains", "tlscachedir", "enablehttps", "enablemutualhttps",
-    "httpsaddr", "httpsport", "httpscertfile", "httpskeyfile", "trustcafile", "enableadmin",
-    "adminaddr", "adminport", "enablefcgi", "enablestdio", "autorender", "enabledocs",
-    "flashname", "flashseparator", "directoryindex", "staticdir", "staticextensionstogzip",
-    "staticcachefilenum", "staticcachefilesize", "templateleft", "templateright", "viewspath",
-    "commentrouterpath", "enablexsrf", "xsrfkey", "xsrfexpire", "accesslogs",
-    "enablestaticlogs", "accesslogsformat", "filelinenum", "outputs", "enableprintroutes",
+    "appname",
+    "runmode",
+    "routercasesensitive",
+    "servername",
+    "recoverpanic",
+    "copyrequestbody",
+    "enablegzip",
+    "maxmemory",
+    "maxuploadsize",
+    "enableerrorsshow",
+    "enableerrorsrender",
+    "graceful",
+    "servertimeout",
+    "listentcp4",
+    "enablehttp",
+    "httpaddr",
+    "httpport",
+    "autotls",
+    "domains",
+    "tlscachedir",
+    "enablehttps",
+    "enablemutualhttps",
+    "httpsaddr",
+    "httpsport",
+    "httpscertfile",
+    "httpskeyfile",
+    "trustcafile",
+    "enableadmin",
+    "adminaddr",
+    "adminport",
+    "enablefcgi",
+    "enablestdio",
+    "autorender",
+    "enabledocs",
+    "flashname",
+    "flashseparator",
+    "directoryindex",
+    "staticdir",
+    "staticextensionstogzip",
+    "staticcachefilenum",
+    "staticcachefilesize",
+    "templateleft",
+    "templateright",
+    "viewspath",
+    "commentrouterpath",
+    "enablexsrf",
+    "xsrfkey",
+    "xsrfexpire",
+    "accesslogs",
+    "enablestaticlogs",
+    "accesslogsformat",
+    "filelinenum",
+    "outputs",
+    "enableprintroutes",
 ];
 
 /// True when `key` (lowercase) is known, as a session key or a framework key.
@@ -79,7 +123,11 @@ pub(crate) fn apply(
     value: &str,
     at: &Location,
 ) -> Result<(), WebConfigError> {
-    let Some(&name) = SESSION_KEYS.iter().chain(FRAMEWORK_KEYS).find(|k| **k == key) else {
+    let Some(&name) = SESSION_KEYS
+        .iter()
+        .chain(FRAMEWORK_KEYS)
+        .find(|k| **k == key)
+    else {
         return Ok(());
     };
     let bad = |reason: String| WebConfigError::Value {
@@ -149,7 +197,9 @@ fn engine_name(value: &str) -> Result<String, String> {
     if ok {
         Ok(name)
     } else {
-        Err(format!("{value:?} is not an engine name such as memory, file, cookie, mysql or postgres"))
+        Err(format!(
+            "{value:?} is not an engine name such as memory, file, cookie, mysql or postgres"
+        ))
     }
 }
 
