@@ -66,7 +66,8 @@
 //!
 //! - **No merging.** Each release writes the whole session as this request saw it, so of
 //!   two concurrent requests that change different keys, the response that arrives last
-//!   wins ([`Capabilities::NONE`](session_core::Capabilities::NONE)).
+//!   wins. Capabilities: none claimed, and
+//!   [`keeps_data_on_client`](session_core::Capabilities::keeps_data_on_client) declared.
 //! - **4096 bytes.** A release whose `Set-Cookie` header would exceed
 //!   [`MAX_COOKIE_BYTES`] fails with [`Error::TooLarge`](session_core::Error::TooLarge) and
 //!   writes no cookie; the previous cookie stays in the browser. Incoming cookies over

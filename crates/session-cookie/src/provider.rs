@@ -226,7 +226,8 @@ impl Provider for CookieProvider {
         Ok(())
     }
 
+    /// No merging, no counting; the data lives on the client.
     fn capabilities(&self) -> Capabilities {
-        Capabilities::NONE
+        Capabilities::NONE.client_side()
     }
 }

@@ -76,7 +76,10 @@ async fn manager(keys: &[&str]) -> Manager {
 #[tokio::test]
 async fn round_trip_through_the_manager() {
     let m = manager(&[KEY]).await;
-    assert!(m.provider().capabilities() == session_core::Capabilities::NONE);
+    assert_eq!(
+        m.provider().capabilities(),
+        session_core::Capabilities::NONE.client_side()
+    );
     let mut client = Client::default();
     let s = client.start(&m).await;
     s.set("n", &7u32).await.unwrap();
