@@ -3,15 +3,18 @@
 //! TODO crate docs
 #![warn(missing_docs)]
 
+pub mod cas;
 mod changes;
 mod config;
 mod context;
 mod data;
+pub mod dsn;
 mod error;
 mod gc;
 pub mod id;
 mod manager;
 mod provider;
+pub mod retry;
 pub mod registry;
 mod session;
 mod store;

@@ -1,0 +1,190 @@
+//! Merging a request's changes into a backend that can write conditionally (SQL
+//! `UPDATE … WHERE data = <what was read>`, a CAS token, a version column), with no lock
+//! held between the read and the write.
+//!
+//! An engine implements [`ConditionalStore`] (three small primitives) and hands its
+//! [`Write::Changes`](crate::Write::Changes) releases to [`write_changes`]: the write succeeds
+//! only if the stored session is unchanged since it was read; otherwise the latest state is
+//! read again, the request's [`ChangeSet`] is replayed onto it, and the write is retried.
+//! Two requests changing different keys of one session therefore both keep their changes.
+
+use async_trait::async_trait;
+
+use crate::changes::ChangeSet;
+use crate::data::SessionData;
+use crate::error::{Error, Result};
+
+/// How often [`write_changes`] re-reads and retries before it reports a conflict. Every
+/// round one of the competing writers wins, so this only runs out under heavy contention
+/// on a single session.
+pub const MAX_ATTEMPTS: usize = 32;
+
+/// The primitives of a backend that can replace a session only if it is unchanged.
+#[async_trait]
+pub trait ConditionalStore: Send + Sync {
+    /// What identifies one stored state of a session (the bytes read, a CAS value, …).
+    type Version: Send + Sync;
+
+    /// The live (unexpired) stored session `sid` and its version; `None` when it is not
+    /// stored or has expired.
+    async fn fetch(&self, sid: &str) -> Result<Option<(SessionData, Self::Version)>>;
+
+    /// Stores `data` as a new session `sid` (replacing an expired leftover). Returns
+    /// `false`, writing nothing, when a live session `sid` exists.
+    async fn create(&self, sid: &str, data: &SessionData) -> Result<bool>;
+
+    /// Replaces the live session `sid` with `data` and refreshes its lifetime, but only if
+    /// its stored state is still `expected`. Returns `false`, writing nothing, otherwise
+    /// (changed meanwhile, expired or gone).
+    async fn replace(&self, sid: &str, expected: &Self::Version, data: &SessionData)
+        -> Result<bool>;
+}
+
+/// What [`write_changes`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Merged {
+    /// The session was written (created, or updated with the changes merged in).
+    Written {
+        /// How many conditional writes lost a race before this one won.
+        conflicts: usize,
+    },
+    /// The session is no longer stored and `only_if_present` forbade re-creating it.
+    Gone,
+}
+
+/// Writes a release's `changes` to `store`.
+///
+/// - `loaded`: the version the request read, `None` for a session new in this request;
+/// - `data`: the session as the request sees it (what was read plus `changes`), written
+///   whole when the session is created;
+/// - `only_if_present`: never create the session (a logout stays a logout).
+///
+/// The common case costs one call: `replace` (or `create`) with `data`. On a conflict the
+/// latest state is fetched, `changes` are replayed onto it and the write is tried again.
+pub async fn write_changes<S: ConditionalStore + ?Sized>(
+    store: &S,
+    engine: &'static str,
+    sid: &str,
+    changes: &ChangeSet,
+    loaded: Option<&S::Version>,
+    data: &SessionData,
+    only_if_present: bool,
+) -> Result<Merged> {
+    let first = match loaded {
+        Some(version) => store.replace(sid, version, data).await?,
+        None if only_if_present => return Ok(Merged::Gone),
+        None => store.create(sid, data).await?,
+    };
+    if first {
+        return Ok(Merged::Written { conflicts: 0 });
+    }
+    for conflicts in 1..MAX_ATTEMPTS {
+        let written = match store.fetch(sid).await? {
+            Some((mut latest, version)) => {
+                changes.apply_to(&mut latest);
+                store.replace(sid, &version, &latest).await?
+            }
+            None if only_if_present => return Ok(Merged::Gone),
+            None => store.create(sid, data).await?,
+        };
+        if written {
+            tracing::debug!(engine, sid, conflicts, "merged changes after concurrent writes");
+            return Ok(Merged::Written { conflicts });
+        }
+    }
+    Err(Error::backend(
+        engine,
+        "write session",
+        format!("session {sid} kept changing; gave up after {MAX_ATTEMPTS} conditional writes"),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+
+    use super::*;
+
+    /// An in-memory backend whose versions are counters; `race` makes the next
+    /// `replace` lose against a simulated concurrent write first.
+    #[derive(Default)]
+    struct Fake {
+        rows: Mutex<HashMap<String, (SessionData, u64)>>,
+        race: Mutex<Vec<(String, Vec<u8>)>>,
+    }
+
+    #[async_trait]
+    impl ConditionalStore for Fake {
+        type Version = u64;
+
+        async fn fetch(&self, sid: &str) -> Result<Option<(SessionData, u64)>> {
+            Ok(self.rows.lock().unwrap().get(sid).cloned())
+        }
+
+        async fn create(&self, sid: &str, data: &SessionData) -> Result<bool> {
+            let mut rows = self.rows.lock().unwrap();
+            if rows.contains_key(sid) {
+                return Ok(false);
+            }
+            rows.insert(sid.to_owned(), (data.clone(), 1));
+            Ok(true)
+        }
+
+        async fn replace(&self, sid: &str, expected: &u64, data: &SessionData) -> Result<bool> {
+            let mut rows = self.rows.lock().unwrap();
+            if let Some((key, value)) = self.race.lock().unwrap().pop() {
+                if let Some(row) = rows.get_mut(sid) {
+                    row.0.insert(key, value);
+                    row.1 += 1;
+                }
+            }
+            match rows.get_mut(sid) {
+                Some(row) if row.1 == *expected => {
+                    *row = (data.clone(), row.1 + 1);
+                    Ok(true)
+                }
+                _ => Ok(false),
+            }
+        }
+    }
+
+    fn one(key: &str, value: u8) -> SessionData {
+        [(key.to_owned(), vec![value])].into_iter().collect()
+    }
+
+    #[tokio::test]
+    async fn a_lost_race_is_merged_not_overwritten() {
+        let fake = Fake::default();
+        fake.create("s", &one("a", 1)).await.unwrap();
+        fake.race.lock().unwrap().push(("theirs".into(), vec![9]));
+        let mut changes = ChangeSet::new();
+        changes.set("mine", vec![2]);
+        let mut view = one("a", 1);
+        changes.apply_to(&mut view);
+        let out = write_changes(&fake, "fake", "s", &changes, Some(&1), &view, false)
+            .await
+            .unwrap();
+        assert_eq!(out, Merged::Written { conflicts: 1 });
+        let (stored, _) = fake.fetch("s").await.unwrap().unwrap();
+        assert_eq!(stored.get("theirs"), Some(&[9u8][..]));
+        assert_eq!(stored.get("mine"), Some(&[2u8][..]));
+        assert_eq!(stored.get("a"), Some(&[1u8][..]));
+    }
+
+    #[tokio::test]
+    async fn only_if_present_never_recreates() {
+        let fake = Fake::default();
+        let mut changes = ChangeSet::new();
+        changes.set("k", vec![1]);
+        let out = write_changes(&fake, "fake", "s", &changes, Some(&3), &one("k", 1), true)
+            .await
+            .unwrap();
+        assert_eq!(out, Merged::Gone);
+        assert!(fake.fetch("s").await.unwrap().is_none());
+        let out = write_changes(&fake, "fake", "s", &changes, Some(&3), &one("k", 1), false)
+            .await
+            .unwrap();
+        assert_eq!(out, Merged::Written { conflicts: 1 });
+    }
+}

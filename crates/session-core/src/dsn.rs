@@ -1,0 +1,252 @@
+//! Reading engine configuration strings: masking secrets for error messages and logs, and
+//! the parameters every pooled engine shares (table, pool size, timeouts).
+
+use std::time::Duration;
+
+/// What replaces a secret in messages.
+pub const MASK: &str = "***";
+
+/// Longest timeout accepted in a configuration string: anything longer is a typo.
+const MAX_TIMEOUT: Duration = Duration::from_secs(3600);
+
+/// `text` with its passwords replaced by [`MASK`], for error messages and logs.
+///
+/// Masks the password of a URL or Go-driver DSN (`user:secret@host`, `user:secret@tcp(…)`)
+/// and the value of `password=…` / `pass=…` / `pwd=…` parameters, quoted or not, in
+/// `key=value` DSNs and URL queries. It errs on the side of masking too much.
+///
+/// ```
+/// use session_core::dsn::mask_secrets;
+/// assert_eq!(mask_secrets("mysql://u:p@ss@h/db"), "mysql://u:***@h/db");
+/// assert_eq!(mask_secrets("host=h password='a b' user=u"), "host=h password=*** user=u");
+/// ```
+pub fn mask_secrets(text: &str) -> String {
+    mask_params(&mask_userinfo(text))
+}
+
+fn mask_userinfo(text: &str) -> String {
+    let start = text.find("://").map_or(0, |i| i + 3);
+    let Some(at) = text[start..].rfind('@').map(|i| start + i) else {
+        return text.to_owned();
+    };
+    match text[start..at].find(':').map(|i| start + i) {
+        Some(colon) => format!("{}{MASK}{}", &text[..=colon], &text[at..]),
+        None => text.to_owned(),
+    }
+}
+
+fn mask_params(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some((before, after, key_len)) = find_secret_key(rest) {
+        out.push_str(&rest[..before + key_len]);
+        out.push_str(MASK);
+        let value = &rest[after..];
+        let end = match value.chars().next() {
+            Some(q @ ('\'' | '"')) => value[1..].find(q).map_or(value.len(), |i| i + 2),
+            _ => value
+                .find(|c: char| c.is_whitespace() || c == '&' || c == ';')
+                .unwrap_or(value.len()),
+        };
+        rest = &value[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The next `password=` (or alias) parameter: offset of the key, offset of its value,
+/// length of `key=`.
+fn find_secret_key(text: &str) -> Option<(usize, usize, usize)> {
+    let lower = text.to_ascii_lowercase();
+    let mut best: Option<(usize, usize, usize)> = None;
+    for key in ["password=", "passwd=", "pass=", "pwd="] {
+        let mut from = 0;
+        while let Some(i) = lower[from..].find(key).map(|i| from + i) {
+            let starts_param = i == 0
+                || matches!(lower.as_bytes()[i - 1], b' ' | b'\t' | b'?' | b'&' | b';' | b',');
+            if starts_param {
+                if best.map_or(true, |(b, _, _)| i < b) {
+                    best = Some((i, i + key.len(), key.len()));
+                }
+                break;
+            }
+            from = i + 1;
+        }
+    }
+    best
+}
+
+/// Parses a timeout: a number with an optional unit `ms`, `s` (the default), `m` or `h`,
+/// e.g. `5`, `2.5s`, `500ms`. At most an hour.
+pub fn parse_duration(value: &str) -> Result<Duration, String> {
+    let value = value.trim();
+    let split = value
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(value.len());
+    let (number, unit) = value.split_at(split);
+    let scale = match unit.trim() {
+        "ms" => 0.001,
+        "" | "s" => 1.0,
+        "m" => 60.0,
+        "h" => 3600.0,
+        other => {
+            return Err(format!(
+                "`{value}` has unknown unit `{other}` (use ms, s, m or h, e.g. 5s)"
+            ))
+        }
+    };
+    let secs = number
+        .parse::<f64>()
+        .map_err(|_| format!("`{value}` is not a duration (e.g. 5s or 500ms)"))?
+        * scale;
+    let duration = Duration::try_from_secs_f64(secs)
+        .map_err(|_| format!("`{value}` is not a valid duration"))?;
+    if duration.is_zero() || duration > MAX_TIMEOUT {
+        return Err(format!("`{value}` is out of range (more than 0, at most 1h)"));
+    }
+    Ok(duration)
+}
+
+/// Parses a flag: `true`/`false`, `1`/`0`, `yes`/`no`, `on`/`off`.
+pub fn parse_bool(value: &str) -> Result<bool, String> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Ok(true),
+        "false" | "0" | "no" | "off" => Ok(false),
+        _ => Err(format!("`{value}` is not true or false")),
+    }
+}
+
+/// The parameters the SQL engines accept on top of their driver's: where the sessions
+/// live and how the connection pool is bounded.
+///
+/// | key | default | meaning |
+/// |---|---|---|
+/// | `table` | the engine's | table name, optionally `schema.table` |
+/// | `create_table` | `true` | create the table and its index if missing |
+/// | `max_connections` (`pool_size`) | 10 | connections in the pool |
+/// | `connect_timeout` (`acquire_timeout`, `timeout`) | 5 s | connecting, or waiting for a free connection |
+/// | `statement_timeout` | 5 s | one statement |
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SqlParams {
+    /// The table, when configured; `[A-Za-z_][A-Za-z0-9_]*`, optionally with a schema.
+    pub table: Option<String>,
+    /// Whether the engine creates its table when it is missing.
+    pub create_table: bool,
+    /// The size of the connection pool.
+    pub max_connections: u32,
+    /// Bound on connecting or waiting for a free pooled connection.
+    pub connect_timeout: Duration,
+    /// Bound on one statement.
+    pub statement_timeout: Duration,
+}
+
+impl Default for SqlParams {
+    fn default() -> Self {
+        SqlParams {
+            table: None,
+            create_table: true,
+            max_connections: 10,
+            connect_timeout: Duration::from_secs(5),
+            statement_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+impl SqlParams {
+    /// Takes `key=value` if it is one of these parameters: `Ok(true)` when taken,
+    /// `Ok(false)` when the key is not one of them, an error naming the key when the value
+    /// is unusable.
+    pub fn take(&mut self, key: &str, value: &str) -> Result<bool, String> {
+        let bad = |why: String| format!("parameter `{key}`: {why}");
+        match key.to_ascii_lowercase().replace('-', "_").as_str() {
+            "table" => {
+                if !is_table_name(value) {
+                    return Err(bad(format!(
+                        "`{value}` is not a table name (letters, digits and `_`, not starting \
+                         with a digit, at most 63 characters, optionally `schema.table`)"
+                    )));
+                }
+                self.table = Some(value.to_owned());
+            }
+            "create_table" => self.create_table = parse_bool(value).map_err(bad)?,
+            "max_connections" | "pool_size" => {
+                self.max_connections = value
+                    .trim()
+                    .parse()
+                    .ok()
+                    .filter(|n| (1..=1000).contains(n))
+                    .ok_or_else(|| bad(format!("`{value}` is not a number from 1 to 1000")))?;
+            }
+            "connect_timeout" | "acquire_timeout" | "timeout" => {
+                self.connect_timeout = parse_duration(value).map_err(bad)?;
+            }
+            "statement_timeout" => self.statement_timeout = parse_duration(value).map_err(bad)?,
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
+    /// The table's parts (`schema`, `table`), `default` when none is configured.
+    pub fn table_parts<'a>(&'a self, default: &'a str) -> Vec<&'a str> {
+        self.table.as_deref().unwrap_or(default).split('.').collect()
+    }
+}
+
+fn is_table_name(name: &str) -> bool {
+    let part = |p: &str| {
+        !p.is_empty()
+            && p.len() <= 63
+            && !p.as_bytes()[0].is_ascii_digit()
+            && p.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    };
+    match name.split_once('.') {
+        Some((schema, table)) => part(schema) && part(table),
+        None => part(name),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masks_passwords_in_every_form() {
+        for (raw, masked) in [
+            ("postgres://u:pw@h:5432/db", "postgres://u:***@h:5432/db"),
+            ("u:p:w@tcp(h:3306)/db?x=1", "u:***@tcp(h:3306)/db?x=1"),
+            ("u@tcp(h)/db", "u@tcp(h)/db"),
+            ("host=h password=pw dbname=d", "host=h password=*** dbname=d"),
+            ("password='p w' host=h", "password=*** host=h"),
+            ("mysql://h/db?user=u&password=pw&x=1", "mysql://h/db?user=u&password=***&x=1"),
+            ("nopassword=x", "nopassword=x"),
+        ] {
+            assert_eq!(mask_secrets(raw), masked, "{raw}");
+        }
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("5"), Ok(Duration::from_secs(5)));
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        for bad in ["", "0", "x", "5d", "-1", "2h", "1e9"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn sql_params() {
+        let mut p = SqlParams::default();
+        assert_eq!(p.take("table", "app.sessions"), Ok(true));
+        assert_eq!(p.take("create-table", "off"), Ok(true));
+        assert_eq!(p.take("pool_size", "3"), Ok(true));
+        assert_eq!(p.take("sslmode", "disable"), Ok(false));
+        assert_eq!(p.table_parts("x"), ["app", "sessions"]);
+        assert!(!p.create_table);
+        assert_eq!(p.max_connections, 3);
+        let err = p.take("table", "x; drop table y").unwrap_err();
+        assert!(err.contains("parameter `table`"), "{err}");
+        assert!(p.take("max_connections", "0").is_err());
+    }
+}
