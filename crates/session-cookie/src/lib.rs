@@ -60,7 +60,14 @@
 //! out on each restart and break behind a load balancer.
 //!
 //! The data cookie takes Path `/`, `HttpOnly`, `Secure`, `SameSite` and `Domain` from the
-//! manager's configuration. Its name must differ from the manager's `cookieName`.
+//! manager's configuration (`secure` in `providerConfig` can add `Secure`; the manager's
+//! run-time `set_secure` does not reach engines). Its name must differ from the manager's
+//! `cookieName`. It is written even when `enableSetCookie` is off: it is the storage, and
+//! the session id may travel in a header or the query instead.
+//!
+//! Each sealed value costs 50 bytes before base64url (version, key id, 24-byte nonce,
+//! 8-byte expiry, 16-byte tag), so with default attributes a session of about 2,990 encoded
+//! bytes is the most that fits in 4096.
 //!
 //! # Limits
 //!

@@ -388,3 +388,60 @@ async fn random_cookie_values_never_panic() {
         assert!(c.start(&m).await.is_new(), "round {round}");
     }
 }
+
+#[tokio::test]
+async fn size_limit_is_exact_at_the_boundary() {
+    let m = manager(&[KEY]).await;
+    let mut last_ok = None;
+    let mut first_err = None;
+    for n in 2900..3100 {
+        let client = Client::default();
+        let s = client.start(&m).await;
+        s.set("v", &"z".repeat(n)).await.unwrap();
+        let mut response = HeaderMap::new();
+        match s.release(&mut response).await {
+            Ok(()) => {
+                assert!(
+                    first_err.is_none(),
+                    "{n} fits after a smaller session did not"
+                );
+                let data = response
+                    .get_all("set-cookie")
+                    .iter()
+                    .find(|v| v.to_str().unwrap().starts_with("sd="))
+                    .unwrap()
+                    .len();
+                assert!(data <= MAX_COOKIE_BYTES);
+                last_ok = Some(data);
+            }
+            Err(Error::TooLarge { size, .. }) => {
+                assert!(response.is_empty());
+                first_err.get_or_insert(size);
+            }
+            Err(other) => panic!("{other}"),
+        }
+    }
+    let (ok, err) = (last_ok.unwrap(), first_err.unwrap());
+    // One more byte of session grows the base64 value by one or two characters: the size
+    // reported without encrypting is the header that would have been sent.
+    assert!(
+        err > MAX_COOKIE_BYTES && (1..=2).contains(&(err - ok)),
+        "{ok} then {err}"
+    );
+}
+
+#[test]
+fn debug_output_hides_keys() {
+    let init = ProviderInit {
+        name: "cookie".into(),
+        max_lifetime: Duration::from_secs(60),
+        config: provider_config(&[KEY, OLD]),
+        manager: ManagerConfig::default(),
+    };
+    let p = CookieProvider::from_init(&init).unwrap();
+    let text = format!("{p:?}");
+    assert!(
+        text.contains("redacted") && !text.contains("secret"),
+        "{text}"
+    );
+}
