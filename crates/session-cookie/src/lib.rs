@@ -6,7 +6,17 @@
 //! absolute expiry inside the authenticated plaintext. A cookie that was tampered with,
 //! made for another session id or under an unknown key, expired, oversized or plain garbage
 //! reads as "no session"; it is never an error page. Keys rotate: the first configured key
-//! seals, every key opens. The exact construction is in the `crypto` module's source.
+//! seals, every key opens.
+//!
+//! # Cookie format (version 1)
+//!
+//! - Per secret: `PRK = HKDF-SHA256-Extract(salt "session-cookie/v1", secret)`; AEAD key
+//!   `= HKDF-Expand(PRK, "xchacha20poly1305 key\0" ‖ securityName, 32)`; key id
+//!   `= HKDF-Expand(PRK, "key id", 1)` (a hint for which key to try, not a secret).
+//! - Value: `base64url-nopad(0x01 ‖ key id ‖ nonce[24] ‖ XChaCha20-Poly1305(key, nonce,
+//!   plaintext, aad))` with a random nonce from the OS for every release,
+//!   `plaintext = expiry (u64 big-endian, unix milliseconds) ‖ stored session` (the
+//!   `session-core` stored format) and `aad = 0x01 ‖ key id ‖ session id`.
 //!
 //! # Getting started
 //!
