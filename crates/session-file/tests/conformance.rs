@@ -14,7 +14,11 @@ async fn conformance() {
             let dir = hook_dir.clone();
             Box::pin(async move {
                 let path = session_file_path(&dir, &c.sid).unwrap();
-                assert!(path.is_file(), "the suite's session {} is not stored at {path:?}", c.sid);
+                assert!(
+                    path.is_file(),
+                    "the suite's session {} is not stored at {path:?}",
+                    c.sid
+                );
                 // Valid version byte, then bytes that are no MessagePack map.
                 std::fs::write(&path, b"\x01\xc1garbage\xff\xff").unwrap();
                 c
