@@ -1,0 +1,214 @@
+//! The demo's pages through the real router, on the memory and file engines.
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use axum::Router;
+use http_body_util::BodyExt;
+use session_demo::{app, layer, load_config, DemoError, Options};
+use tower::ServiceExt;
+
+struct Reply {
+    status: StatusCode,
+    location: Option<String>,
+    cookie: Option<String>,
+    body: String,
+}
+
+/// A one-cookie browser: keeps `beegosessionID` as the server sets and removes it.
+struct Client {
+    app: Router,
+    sid: Option<String>,
+}
+
+impl Client {
+    async fn new(options: Options) -> Client {
+        let config = load_config(&options).unwrap();
+        Client {
+            app: app::router(layer(&config).await.unwrap()),
+            sid: None,
+        }
+    }
+
+    async fn send(&mut self, method: &str, uri: &str, form: Option<&str>) -> Reply {
+        let mut request = Request::builder().method(method).uri(uri);
+        if let Some(sid) = &self.sid {
+            request = request.header(header::COOKIE, format!("beegosessionID={sid}"));
+        }
+        let body = match form {
+            Some(form) => {
+                request = request.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+                Body::from(form.to_owned())
+            }
+            None => Body::empty(),
+        };
+        let response = self
+            .app
+            .clone()
+            .oneshot(request.body(body).unwrap())
+            .await
+            .unwrap();
+        let cookie = response
+            .headers()
+            .get(header::SET_COOKIE)
+            .map(|v| v.to_str().unwrap().to_owned());
+        if let Some(cookie) = &cookie {
+            let value = cookie
+                .split(';')
+                .next()
+                .unwrap()
+                .trim_start_matches("beegosessionID=");
+            self.sid = (!cookie.contains("Max-Age=0")).then(|| value.to_owned());
+        }
+        let status = response.status();
+        let location = response
+            .headers()
+            .get(header::LOCATION)
+            .map(|v| v.to_str().unwrap().to_owned());
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        Reply {
+            status,
+            location,
+            cookie,
+            body: String::from_utf8(bytes.to_vec()).unwrap(),
+        }
+    }
+
+    async fn count(&mut self) -> String {
+        let page = self.send("GET", "/", None).await.body;
+        between(&page, "<span id=\"count\">", "</span>")
+    }
+}
+
+fn between(text: &str, start: &str, end: &str) -> String {
+    let from = text
+        .find(start)
+        .unwrap_or_else(|| panic!("{start} not in {text}"))
+        + start.len();
+    let len = text[from..].find(end).unwrap();
+    text[from..from + len].to_owned()
+}
+
+fn memory() -> Options {
+    Options {
+        provider: Some("memory".into()),
+        ..Options::default()
+    }
+}
+
+#[tokio::test]
+async fn counter_login_logout() {
+    let mut client = Client::new(memory()).await;
+    assert_eq!(client.count().await, "0");
+    assert_eq!(client.count().await, "1");
+    assert_eq!(client.count().await, "2");
+    let before = client.sid.clone().unwrap();
+
+    let form = client.send("GET", "/login", None).await;
+    assert!(form.body.contains("name=\"user\""));
+    let login = client.send("POST", "/login", Some("user=alice")).await;
+    assert_eq!(login.status, StatusCode::SEE_OTHER);
+    assert_eq!(login.location.as_deref(), Some("/"));
+    assert_ne!(
+        client.sid.as_deref(),
+        Some(before.as_str()),
+        "login regenerates the id"
+    );
+    let home = client.send("GET", "/", None).await.body;
+    assert!(home.contains("<b id=\"user\">alice</b>"), "{home}");
+    assert_eq!(between(&home, "<span id=\"count\">", "</span>"), "3");
+
+    let sessions = client.send("GET", "/sessions", None).await.body;
+    assert_eq!(between(&sessions, "<span id=\"active\">", "</span>"), "1");
+
+    let logout = client.send("POST", "/logout", None).await;
+    assert_eq!(logout.status, StatusCode::SEE_OTHER);
+    assert!(logout.cookie.unwrap().contains("Max-Age=0"));
+    assert_eq!(client.sid, None);
+    assert_eq!(client.count().await, "0");
+    let sessions = client.send("GET", "/sessions", None).await.body;
+    assert_eq!(between(&sessions, "<span id=\"active\">", "</span>"), "1");
+}
+
+#[tokio::test]
+async fn login_rejects_bad_names_and_escapes_good_ones() {
+    let mut client = Client::new(memory()).await;
+    for bad in ["user=", "user=+++", &format!("user={}", "x".repeat(65))] {
+        let reply = client.send("POST", "/login", Some(bad)).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{bad}");
+        assert!(reply.body.contains("id=\"error\""));
+    }
+    client
+        .send("POST", "/login", Some("user=%3Cscript%3E"))
+        .await;
+    let home = client.send("GET", "/", None).await.body;
+    assert!(
+        home.contains("&lt;script&gt;") && !home.contains("<script>"),
+        "{home}"
+    );
+}
+
+#[tokio::test]
+async fn health_has_no_session() {
+    let mut client = Client::new(memory()).await;
+    let reply = client.send("GET", "/health", None).await;
+    assert_eq!((reply.status, reply.body.as_str()), (StatusCode::OK, "ok"));
+    assert!(reply.cookie.is_none());
+}
+
+#[tokio::test]
+async fn the_file_engine_is_one_flag_away() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = Options {
+        provider: Some("file".into()),
+        provider_config: Some(dir.path().display().to_string()),
+        ..Options::default()
+    };
+    let mut client = Client::new(options.clone()).await;
+    assert_eq!(client.count().await, "0");
+    assert_eq!(client.count().await, "1");
+    let sid = client.sid.clone().unwrap();
+    let stored = dir.path().join(&sid[0..1]).join(&sid[1..2]).join(&sid);
+    assert!(stored.is_file(), "{} missing", stored.display());
+    // A restarted demo on the same directory still knows the session.
+    let mut restarted = Client::new(options).await;
+    restarted.sid = Some(sid);
+    assert_eq!(restarted.count().await, "2");
+}
+
+#[tokio::test]
+async fn configuration_comes_from_an_app_conf() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("app.conf");
+    std::fs::write(
+        &path,
+        "appname = x\nsessionon = true\nsessionname = confsid\n",
+    )
+    .unwrap();
+    let config = load_config(&Options {
+        config: Some(path.clone()),
+        ..Options::default()
+    })
+    .unwrap();
+    assert_eq!(config.name, "confsid");
+    std::fs::write(&path, "sessionon = false\n").unwrap();
+    let off = load_config(&Options {
+        config: Some(path.clone()),
+        ..Options::default()
+    })
+    .unwrap_err();
+    assert!(matches!(off, DemoError::SessionsOff(_)), "{off}");
+    std::fs::write(&path, "sessionon = true\nsessionprovder = file\n").unwrap();
+    let typo = load_config(&Options {
+        config: Some(path),
+        ..Options::default()
+    })
+    .unwrap_err();
+    assert!(typo.to_string().contains("line 2"), "{typo}");
+    let unknown = load_config(&Options {
+        provider: Some("nosuch".into()),
+        ..Options::default()
+    })
+    .unwrap();
+    let e = layer(&unknown).await.unwrap_err().to_string();
+    assert!(e.contains("nosuch") && e.contains("memory"), "{e}");
+}
