@@ -1,0 +1,100 @@
+//! End to end in a real headless Chromium: the counter counts, login shows the user,
+//! logout starts the counter over.
+//!
+//! Needs Debian's `chromium` package (`apt-get install -y chromium`); fails without it
+//! unless `SESSION_SKIP` contains `browser`. `CHROMIUM=/path/to/binary` picks another one.
+
+mod cdp;
+
+use cdp::{find_chromium, Browser};
+use session_demo::{app, layer, load_config, Options};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn counter_login_logout_in_headless_chromium() {
+    if std::env::var("SESSION_SKIP").is_ok_and(|skip| skip.contains("browser")) {
+        eprintln!("browser test skipped: SESSION_SKIP contains `browser`");
+        return;
+    }
+    let Some(chromium) = find_chromium() else {
+        panic!(
+            "the browser test needs Chromium: install Debian's package with \
+             `apt-get install -y chromium` (or set SESSION_SKIP=browser to skip this test)"
+        );
+    };
+
+    let options = Options {
+        provider: Some("memory".into()),
+        ..Options::default()
+    };
+    let config = load_config(&options).unwrap();
+    let router = app::router(layer(&config).await.unwrap());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(async move {
+        axum::serve(listener, router)
+            .with_graceful_shutdown(async {
+                let _ = stopped.await;
+            })
+            .await
+    });
+
+    let mut browser = Browser::launch(&chromium).await;
+    browser.open(&format!("{base}/")).await;
+    assert_eq!(
+        browser.text("#count").await.as_deref(),
+        Some("0"),
+        "first visit"
+    );
+    for expected in ["1", "2"] {
+        browser.navigate_by("location.reload()").await;
+        assert_eq!(
+            browser.text("#count").await.as_deref(),
+            Some(expected),
+            "reload"
+        );
+    }
+    let cookie_visible = browser
+        .eval("document.cookie.includes('beegosessionID')")
+        .await;
+    assert_eq!(
+        cookie_visible,
+        serde_json::json!(false),
+        "the session cookie is HttpOnly"
+    );
+
+    browser.open(&format!("{base}/login")).await;
+    browser
+        .navigate_by(
+            "document.querySelector('#name').value = 'alice'; \
+             document.querySelector('#login').click()",
+        )
+        .await;
+    assert_eq!(
+        browser.text("#user").await.as_deref(),
+        Some("alice"),
+        "logged in"
+    );
+    assert_eq!(
+        browser.text("#count").await.as_deref(),
+        Some("3"),
+        "login keeps the data"
+    );
+
+    browser
+        .navigate_by("document.querySelector('#logout').click()")
+        .await;
+    assert_eq!(browser.text("#user").await, None, "logged out");
+    assert!(browser.text("#anonymous").await.is_some());
+    assert_eq!(
+        browser.text("#count").await.as_deref(),
+        Some("0"),
+        "the counter starts over"
+    );
+    browser.navigate_by("location.reload()").await;
+    assert_eq!(browser.text("#count").await.as_deref(), Some("1"));
+
+    browser.close().await;
+    let _ = stop.send(());
+    server.await.unwrap().unwrap();
+}
