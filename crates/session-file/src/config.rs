@@ -14,7 +14,8 @@ pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(10);
 /// The file engine's settings, parsed from `providerConfig`.
 ///
 /// Two forms are accepted:
-/// - beego's: the directory itself, e.g. `./tmp` or `/var/lib/app/sessions`;
+/// - beego's: the directory itself, e.g. `./tmp` or `/var/lib/app/sessions` (surrounding
+///   whitespace is ignored);
 /// - JSON, for options: `{"path": "./tmp", "fsync": true, "lockTimeoutMs": 5000}`.
 ///   Only `path` is required. A directory whose name starts with `{` must use this form.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,7 +66,9 @@ impl FileConfig {
             ));
         }
         if !trimmed.starts_with('{') {
-            return Ok(FileConfig::new(config));
+            // Trimmed: a newline carried in from an environment variable or a config file
+            // must not become part of a directory name.
+            return Ok(FileConfig::new(trimmed));
         }
         let form: JsonForm = serde_json::from_str(trimmed).map_err(|e| {
             ConfigError::provider(
@@ -109,6 +112,10 @@ mod tests {
     fn plain_directory_is_beegos_form() {
         let c = FileConfig::parse("./tmp").unwrap();
         assert_eq!(c, FileConfig::new("./tmp"));
+        assert_eq!(
+            FileConfig::parse(" /var/s\n").unwrap().path,
+            PathBuf::from("/var/s")
+        );
         assert!(!c.fsync);
     }
 

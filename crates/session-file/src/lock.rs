@@ -45,7 +45,8 @@ impl SessionLock {
                 .write(true)
                 .create(true)
                 .mode(0o600)
-                .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+                // O_NONBLOCK: a FIFO planted at the lock path must not hang the open.
+                .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
                 .open(path)
                 .map_err(LockError::Io)?;
             // Retry on this descriptor until it is ours or the wait is over.
