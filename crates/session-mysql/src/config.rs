@@ -1,0 +1,292 @@
+//! The `providerConfig` string: a `mysql://` URL or the Go driver's DSN
+//! `user:pass@tcp(host:port)/db?params` (or `unix(/path/to.sock)`), plus the engine's own
+//! parameters ([`SqlParams`]).
+
+use std::str::FromStr;
+
+use session_core::dsn::{mask_secrets, parse_bool, SqlParams};
+use session_core::ConfigError;
+use sqlx::mysql::{MySqlConnectOptions, MySqlSslMode};
+
+use crate::ENGINE;
+
+/// The table beego uses.
+pub const DEFAULT_TABLE: &str = "session";
+
+/// A parsed configuration.
+#[derive(Debug, Clone)]
+pub struct MysqlConfig {
+    /// How to reach the server.
+    pub connect: MySqlConnectOptions,
+    /// Table, pool size and timeouts.
+    pub params: SqlParams,
+}
+
+impl MysqlConfig {
+    /// Parses `config`. Errors name the part that is wrong; passwords are masked.
+    pub fn parse(config: &str) -> Result<Self, ConfigError> {
+        let config = config.trim();
+        let fail = |why: String| {
+            ConfigError::provider(ENGINE, format!("{why} (in `{}`)", mask_secrets(config)))
+        };
+        if config.is_empty() {
+            return Err(fail(
+                "empty; expected mysql://user:pass@host:3306/db or user:pass@tcp(host:3306)/db"
+                    .into(),
+            ));
+        }
+        let lower = config.to_ascii_lowercase();
+        if lower.starts_with("mysql://") || lower.starts_with("mariadb://") {
+            parse_url(config).map_err(fail)
+        } else if lower.contains("://") {
+            Err(fail(
+                "unknown URL scheme; expected mysql:// (or the Go DSN user:pass@tcp(host:port)/db)"
+                    .into(),
+            ))
+        } else {
+            parse_go_dsn(config).map_err(fail)
+        }
+    }
+}
+
+/// Splits `base?query` and takes the engine's parameters out of the query; the rest is
+/// returned still encoded.
+fn take_params(query: &str, params: &mut SqlParams) -> Result<Vec<(String, String)>, String> {
+    let mut rest = Vec::new();
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        if !params.take(key, value)? {
+            rest.push((key.to_owned(), value.to_owned()));
+        }
+    }
+    Ok(rest)
+}
+
+fn parse_url(config: &str) -> Result<MysqlConfig, String> {
+    let mut params = SqlParams::default();
+    let (base, query) = config.split_once('?').unwrap_or((config, ""));
+    let rest = take_params(query, &mut params)?;
+    let mut url = base.to_owned();
+    if let Some(scheme_end) = url.find("://") {
+        url.replace_range(..scheme_end, "mysql");
+    }
+    if !rest.is_empty() {
+        let query: Vec<String> = rest.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        url = format!("{url}?{}", query.join("&"));
+    }
+    let connect = MySqlConnectOptions::from_str(&url).map_err(|e| format!("bad URL: {e}"))?;
+    Ok(MysqlConfig { connect, params })
+}
+
+/// The Go driver's `[user[:password]@][net[(addr)]]/dbname[?param1=value1&paramN=valueN]`.
+/// As in Go, the database name starts after the last `/` (passwords and socket paths may
+/// contain `/`), and the password runs from the first `:` to the last `@`.
+fn parse_go_dsn(config: &str) -> Result<MysqlConfig, String> {
+    let slash = config
+        .rfind('/')
+        .ok_or("missing `/dbname` (Go DSN form: user:pass@tcp(host:3306)/dbname)")?;
+    let (head, tail) = (&config[..slash], &config[slash + 1..]);
+    let (database, query) = tail.split_once('?').unwrap_or((tail, ""));
+    let mut connect = MySqlConnectOptions::new();
+    if !database.is_empty() {
+        connect = connect.database(database);
+    }
+    let (userinfo, address) = match head.rfind('@') {
+        Some(at) => (Some(&head[..at]), &head[at + 1..]),
+        None => (None, head),
+    };
+    if let Some(userinfo) = userinfo {
+        let (user, password) = match userinfo.split_once(':') {
+            Some((user, password)) => (user, Some(password)),
+            None => (userinfo, None),
+        };
+        connect = connect.username(user);
+        if let Some(password) = password {
+            connect = connect.password(password);
+        }
+    }
+    connect = parse_address(connect, address)?;
+    let mut params = SqlParams::default();
+    for (key, value) in take_params(query, &mut params)? {
+        connect = go_param(connect, &key, &value)?;
+    }
+    Ok(MysqlConfig { connect, params })
+}
+
+/// `tcp(host:port)`, `tcp(host)`, `unix(/path)`, or empty (localhost:3306).
+fn parse_address(
+    connect: MySqlConnectOptions,
+    address: &str,
+) -> Result<MySqlConnectOptions, String> {
+    if address.is_empty() {
+        return Ok(connect);
+    }
+    let (net, addr) = match address.find('(') {
+        Some(open) => {
+            let inner = address[open + 1..]
+                .strip_suffix(')')
+                .ok_or_else(|| format!("address `{address}` has no closing `)`"))?;
+            (&address[..open], inner)
+        }
+        None => (address, ""),
+    };
+    match net {
+        "tcp" | "tcp4" | "tcp6" => {
+            if addr.is_empty() {
+                return Ok(connect);
+            }
+            let (host, port) = split_host_port(addr)?;
+            let connect = connect.host(host);
+            Ok(match port {
+                Some(port) => connect.port(port),
+                None => connect,
+            })
+        }
+        "unix" if !addr.is_empty() => Ok(connect.socket(addr)),
+        "unix" => Err("`unix()` needs a socket path, e.g. unix(/run/mysqld/mysqld.sock)".into()),
+        other => Err(format!(
+            "unknown network `{other}` in `{address}`; use tcp(host:port) or unix(/path)"
+        )),
+    }
+}
+
+/// `host`, `host:port`, `[v6]` or `[v6]:port`.
+fn split_host_port(addr: &str) -> Result<(&str, Option<u16>), String> {
+    let bad_port = |p: &str| format!("port `{p}` in `{addr}` is not a number from 1 to 65535");
+    let parse_port = |p: &str| {
+        p.parse::<u16>()
+            .ok()
+            .filter(|&n| n != 0)
+            .ok_or_else(|| bad_port(p))
+    };
+    if let Some(v6) = addr.strip_prefix('[') {
+        let (host, after) = v6
+            .split_once(']')
+            .ok_or_else(|| format!("`{addr}` has no closing `]`"))?;
+        return match after.strip_prefix(':') {
+            Some(port) => Ok((host, Some(parse_port(port)?))),
+            None if after.is_empty() => Ok((host, None)),
+            None => Err(format!("unexpected `{after}` after `[{host}]`")),
+        };
+    }
+    match addr.rsplit_once(':') {
+        Some((host, port)) if !host.is_empty() => Ok((host, Some(parse_port(port)?))),
+        Some(_) => Err(format!("`{addr}` has no host")),
+        None => Ok((addr, None)),
+    }
+}
+
+/// The Go driver's parameters that mean something here; Go-only ones are ignored.
+fn go_param(
+    connect: MySqlConnectOptions,
+    key: &str,
+    value: &str,
+) -> Result<MySqlConnectOptions, String> {
+    Ok(match key {
+        "charset" => connect.charset(value.split(',').next().unwrap_or(value)),
+        "collation" => connect.collation(value),
+        "tls" => connect.ssl_mode(match value {
+            "true" => MySqlSslMode::VerifyIdentity,
+            "skip-verify" => MySqlSslMode::Required,
+            "preferred" => MySqlSslMode::Preferred,
+            "false" => MySqlSslMode::Disabled,
+            other => {
+                return Err(format!(
+                    "parameter `tls`: `{other}` is not true, false, skip-verify or preferred"
+                ))
+            }
+        }),
+        "ssl-mode" | "sslmode" => connect.ssl_mode(
+            value
+                .parse()
+                .map_err(|_| format!("parameter `{key}`: unknown mode `{value}`"))?,
+        ),
+        "parseTime"
+        | "allowNativePasswords"
+        | "allowCleartextPasswords"
+        | "clientFoundRows"
+        | "columnsWithAlias"
+        | "interpolateParams"
+        | "multiStatements"
+        | "rejectReadOnly" => {
+            parse_bool(value).map_err(|e| format!("parameter `{key}`: {e}"))?;
+            connect
+        }
+        "loc" | "readTimeout" | "writeTimeout" | "maxAllowedPacket" | "autocommit" | "sql_mode"
+        | "time_zone" | "serverPubKey" => {
+            tracing::debug!(
+                key,
+                "ignoring a Go driver parameter that has no meaning here"
+            );
+            connect
+        }
+        other => {
+            tracing::warn!(key = other, "ignoring an unknown MySQL DSN parameter");
+            connect
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(config: &str) -> String {
+        MysqlConfig::parse(config).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn go_dsn_with_tcp_unix_and_params() {
+        let c = MysqlConfig::parse(
+            "u:p@ss:w@tcp(db.local:3307)/app?charset=utf8&table=s2&create_table=false",
+        )
+        .unwrap();
+        assert_eq!(c.connect.get_host(), "db.local");
+        assert_eq!(c.connect.get_port(), 3307);
+        assert_eq!(c.connect.get_username(), "u");
+        assert_eq!(c.connect.get_database(), Some("app"));
+        assert_eq!(c.params.table.as_deref(), Some("s2"));
+        assert!(!c.params.create_table);
+        let c = MysqlConfig::parse("root@unix(/run/my sql/d.sock)/app").unwrap();
+        assert_eq!(
+            c.connect.get_socket().map(|p| p.display().to_string()),
+            Some("/run/my sql/d.sock".to_owned())
+        );
+        let c = MysqlConfig::parse("/app").unwrap();
+        assert_eq!(c.connect.get_database(), Some("app"));
+    }
+
+    #[test]
+    fn url_form_keeps_driver_params_and_takes_ours() {
+        let c = MysqlConfig::parse("mysql://u:pw@h:3310/db?table=x&ssl-mode=disabled&pool_size=2")
+            .unwrap();
+        assert_eq!(c.connect.get_port(), 3310);
+        assert_eq!(c.params.table.as_deref(), Some("x"));
+        assert_eq!(c.params.max_connections, 2);
+    }
+
+    #[test]
+    fn errors_name_the_bad_part_and_mask_the_password() {
+        let e = err("u:secret@tcp(h:99999)/db");
+        assert!(e.contains("port `99999`") && !e.contains("secret"), "{e}");
+        let e = err("u:secret@udp(h)/db");
+        assert!(
+            e.contains("unknown network `udp`") && !e.contains("secret"),
+            "{e}"
+        );
+        let e = err("u:secret@tcp(h:1/db");
+        assert!(e.contains("closing `)`"), "{e}");
+        let e = err("u:secret@tcp(h)");
+        assert!(e.contains("/dbname"), "{e}");
+        let e = err("mysql://u:secret@h/db?table=a;drop");
+        assert!(
+            e.contains("parameter `table`") && !e.contains("secret"),
+            "{e}"
+        );
+        let e = err("u:secret@tcp(h)/db?timeout=soon");
+        assert!(e.contains("parameter `timeout`"), "{e}");
+        let e = err("redis://h");
+        assert!(e.contains("scheme"), "{e}");
+        assert!(err("").contains("empty"));
+    }
+}
