@@ -20,6 +20,12 @@
 //!   file's modification time.
 //! - **Unreadable files are empty sessions**, reported through `tracing`, never an error page.
 //!
+//! Beside each session file sits its lock file `sid.lock` (removed with the session) and,
+//! for the milliseconds a write takes, a temp file `.sid.<random>.tmp`. GC removes expired
+//! sessions with their lock files, and lock or temp files left behind by a crash once they
+//! are older than both the max lifetime and a minute. Session files written by beego itself
+//! (Go's `gob` encoding) are not readable here: they load as empty sessions.
+//!
 //! `providerConfig` is the directory (`./tmp`), or JSON with options:
 //! `{"path": "./tmp", "fsync": true, "lockTimeoutMs": 5000}` (see [`FileConfig`]).
 //! All file work runs on tokio's blocking pool, so requests and GC never stall the runtime.
