@@ -10,7 +10,36 @@ use cdp::{find_chromium, Browser};
 use session_demo::{app, layer, load_config, Options};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn counter_login_logout_in_headless_chromium() {
+async fn memory_engine_in_headless_chromium() {
+    counter_login_logout(Options {
+        provider: Some("memory".into()),
+        ..Options::default()
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn file_engine_in_headless_chromium() {
+    let dir = tempfile::tempdir().unwrap();
+    counter_login_logout(Options {
+        provider: Some("file".into()),
+        provider_config: Some(dir.path().display().to_string()),
+        ..Options::default()
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cookie_engine_in_headless_chromium() {
+    counter_login_logout(Options {
+        provider: Some("cookie".into()),
+        provider_config: Some(r#"{"keys":["browser-test-secret-0123456789abcdef"]}"#.into()),
+        ..Options::default()
+    })
+    .await;
+}
+
+async fn counter_login_logout(options: Options) {
     if std::env::var("SESSION_SKIP").is_ok_and(|skip| skip.contains("browser")) {
         eprintln!("browser test skipped: SESSION_SKIP contains `browser`");
         return;
@@ -22,10 +51,7 @@ async fn counter_login_logout_in_headless_chromium() {
         );
     };
 
-    let options = Options {
-        provider: Some("memory".into()),
-        ..Options::default()
-    };
+    let engine = options.provider.clone().unwrap_or_default();
     let config = load_config(&options).unwrap();
     let router = app::router(layer(&config).await.unwrap());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -41,6 +67,7 @@ async fn counter_login_logout_in_headless_chromium() {
 
     let mut browser = Browser::launch(&chromium).await;
     browser.open(&format!("{base}/")).await;
+    assert_eq!(browser.text("#engine").await, Some(engine));
     assert_eq!(
         browser.text("#count").await.as_deref(),
         Some("0"),
