@@ -284,11 +284,9 @@ impl Persist for Backend {
                 }
                 let sid = release.sid;
                 let build = || sqlx::query(&self.sql.touch).bind(sid);
-                let touched = self.execute("refresh session", build).await?;
-                if touched == 0 && !release.only_if_present {
-                    // Gone meanwhile (destroyed or expired): a plain release stores it again.
-                    self.create(release.sid, release.data).await?;
-                }
+                // A session destroyed or expired meanwhile stays gone: a request that
+                // changed nothing has nothing to bring back.
+                self.execute("refresh session", build).await?;
             }
         }
         Ok(())
