@@ -15,9 +15,16 @@ pub fn status_for(error: &session_core::Error) -> StatusCode {
 
 /// Logs `error` and builds the plain-text response for it. The body names no detail of the
 /// backend: those go to the log only.
-pub(crate) fn error_response(engine: &str, action: &str, error: &session_core::Error) -> Response {
+pub(crate) fn error_response(
+    engine: Option<&str>,
+    action: &str,
+    error: &session_core::Error,
+) -> Response {
     let status = status_for(error);
-    tracing::error!(engine, %error, %status, "could not {action}");
+    match engine {
+        Some(engine) => tracing::error!(engine, %error, %status, "could not {action}"),
+        None => tracing::error!(%error, %status, "could not {action}"),
+    }
     let text = if status == StatusCode::SERVICE_UNAVAILABLE {
         "503 Service Unavailable: session storage is unavailable, please retry\n"
     } else {
@@ -44,6 +51,6 @@ pub struct SessionError(#[from] pub session_core::Error);
 
 impl IntoResponse for SessionError {
     fn into_response(self) -> Response {
-        error_response("handler", "use the session", &self.0)
+        error_response(None, "use the session", &self.0)
     }
 }

@@ -177,7 +177,7 @@ where
         Ok(session) => session,
         Err(error) => {
             return Ok(error_response(
-                manager.engine(),
+                Some(manager.engine()),
                 "start the session",
                 &error,
             ))
@@ -199,7 +199,11 @@ where
     };
     match released {
         Ok(()) => Ok(http::Response::from_parts(head, Body::new(body))),
-        Err(error) => Ok(error_response(manager.engine(), "save the session", &error)),
+        Err(error) => Ok(error_response(
+            Some(manager.engine()),
+            "save the session",
+            &error,
+        )),
     }
 }
 
