@@ -77,8 +77,8 @@ mod extract;
 mod layer;
 
 pub use error::{status_for, SessionError};
+pub use extract::{MissingSession, Session};
+pub use layer::{SessionLayer, SessionService};
 /// The session library this crate integrates, re-exported so one dependency gives
 /// [`Manager`](session_core::Manager) and [`ManagerConfig`](session_core::ManagerConfig).
 pub use session_core;
-pub use extract::{MissingSession, Session};
-pub use layer::{SessionLayer, SessionService};
