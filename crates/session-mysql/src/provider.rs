@@ -43,6 +43,8 @@ pub struct Backend {
     slack: u64,
     limit: Duration,
     attempts: usize,
+    connect_timeout: Duration,
+    max_connections: u32,
     create_table: bool,
 }
 
@@ -86,6 +88,8 @@ impl MysqlProvider {
             slack: lifetime / 100,
             limit: params.connect_timeout + params.statement_timeout,
             attempts: params.max_connections as usize + 1,
+            connect_timeout: params.connect_timeout,
+            max_connections: params.max_connections,
             create_table: params.create_table,
         };
         if backend.create_table {
@@ -158,6 +162,30 @@ impl Backend {
             op,
         )
         .await
+        .map_err(|error| self.explain(error))
+    }
+
+    /// sqlx's "pool timed out" does not say why; say what it means here.
+    fn explain(&self, error: Error) -> Error {
+        match error {
+            Error::Backend {
+                engine,
+                action,
+                source,
+            } if matches!(
+                source.downcast_ref::<sqlx::Error>(),
+                Some(sqlx::Error::PoolTimedOut)
+            ) =>
+            {
+                let why = format!(
+                    "no connection to the server within {:?}: it is down or unreachable, or all \
+                     {} pooled connections are busy",
+                    self.connect_timeout, self.max_connections
+                );
+                Error::backend(engine, action, why)
+            }
+            other => other,
+        }
     }
 
     async fn ensure_table(&self) -> Result<()> {

@@ -6,8 +6,8 @@ use std::time::Duration;
 use session_core::cas::{self, ConditionalStore};
 use session_core::http::HeaderMap;
 use session_core::{
-    async_trait, retry, Capabilities, Context, Persist, Provider, Release, Result, SessionData,
-    Store, TrackedStore, Write,
+    async_trait, retry, Capabilities, Context, Error, Persist, Provider, Release, Result,
+    SessionData, Store, TrackedStore, Write,
 };
 use sqlx::postgres::{PgPool, PgPoolOptions};
 
@@ -34,6 +34,8 @@ pub struct Backend {
     table: String,
     limit: Duration,
     attempts: usize,
+    connect_timeout: Duration,
+    max_connections: u32,
 }
 
 /// What a loaded session remembers: the bytes read, for the conditional write.
@@ -83,6 +85,8 @@ impl PostgresProvider {
             table,
             limit: params.connect_timeout + params.statement_timeout,
             attempts: params.max_connections as usize + 1,
+            connect_timeout: params.connect_timeout,
+            max_connections: params.max_connections,
         };
         if params.create_table {
             backend.ensure_table().await?;
@@ -141,6 +145,30 @@ impl Backend {
             op,
         )
         .await
+        .map_err(|error| self.explain(error))
+    }
+
+    /// sqlx's "pool timed out" does not say why; say what it means here.
+    fn explain(&self, error: Error) -> Error {
+        match error {
+            Error::Backend {
+                engine,
+                action,
+                source,
+            } if matches!(
+                source.downcast_ref::<sqlx::Error>(),
+                Some(sqlx::Error::PoolTimedOut)
+            ) =>
+            {
+                let why = format!(
+                    "no connection to the server within {:?}: it is down or unreachable, or all \
+                     {} pooled connections are busy",
+                    self.connect_timeout, self.max_connections
+                );
+                Error::backend(engine, action, why)
+            }
+            other => other,
+        }
     }
 
     /// Runs a statement built by `build` (called again for each retry); rows affected.
