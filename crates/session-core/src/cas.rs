@@ -36,8 +36,12 @@ pub trait ConditionalStore: Send + Sync {
     /// Replaces the live session `sid` with `data` and refreshes its lifetime, but only if
     /// its stored state is still `expected`. Returns `false`, writing nothing, otherwise
     /// (changed meanwhile, expired or gone).
-    async fn replace(&self, sid: &str, expected: &Self::Version, data: &SessionData)
-        -> Result<bool>;
+    async fn replace(
+        &self,
+        sid: &str,
+        expected: &Self::Version,
+        data: &SessionData,
+    ) -> Result<bool>;
 }
 
 /// What [`write_changes`] did.
@@ -88,7 +92,12 @@ pub async fn write_changes<S: ConditionalStore + ?Sized>(
             None => store.create(sid, data).await?,
         };
         if written {
-            tracing::debug!(engine, sid, conflicts, "merged changes after concurrent writes");
+            tracing::debug!(
+                engine,
+                sid,
+                conflicts,
+                "merged changes after concurrent writes"
+            );
             return Ok(Merged::Written { conflicts });
         }
     }

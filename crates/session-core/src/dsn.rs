@@ -63,7 +63,10 @@ fn find_secret_key(text: &str) -> Option<(usize, usize, usize)> {
         let mut from = 0;
         while let Some(i) = lower[from..].find(key).map(|i| from + i) {
             let starts_param = i == 0
-                || matches!(lower.as_bytes()[i - 1], b' ' | b'\t' | b'?' | b'&' | b';' | b',');
+                || matches!(
+                    lower.as_bytes()[i - 1],
+                    b' ' | b'\t' | b'?' | b'&' | b';' | b','
+                );
             if starts_param {
                 if best.map_or(true, |(b, _, _)| i < b) {
                     best = Some((i, i + key.len(), key.len()));
@@ -102,7 +105,9 @@ pub fn parse_duration(value: &str) -> Result<Duration, String> {
     let duration = Duration::try_from_secs_f64(secs)
         .map_err(|_| format!("`{value}` is not a valid duration"))?;
     if duration.is_zero() || duration > MAX_TIMEOUT {
-        return Err(format!("`{value}` is out of range (more than 0, at most 1h)"));
+        return Err(format!(
+            "`{value}` is out of range (more than 0, at most 1h)"
+        ));
     }
     Ok(duration)
 }
@@ -188,7 +193,11 @@ impl SqlParams {
 
     /// The table's parts (`schema`, `table`), `default` when none is configured.
     pub fn table_parts<'a>(&'a self, default: &'a str) -> Vec<&'a str> {
-        self.table.as_deref().unwrap_or(default).split('.').collect()
+        self.table
+            .as_deref()
+            .unwrap_or(default)
+            .split('.')
+            .collect()
     }
 }
 
@@ -215,9 +224,15 @@ mod tests {
             ("postgres://u:pw@h:5432/db", "postgres://u:***@h:5432/db"),
             ("u:p:w@tcp(h:3306)/db?x=1", "u:***@tcp(h:3306)/db?x=1"),
             ("u@tcp(h)/db", "u@tcp(h)/db"),
-            ("host=h password=pw dbname=d", "host=h password=*** dbname=d"),
+            (
+                "host=h password=pw dbname=d",
+                "host=h password=*** dbname=d",
+            ),
             ("password='p w' host=h", "password=*** host=h"),
-            ("mysql://h/db?user=u&password=pw&x=1", "mysql://h/db?user=u&password=***&x=1"),
+            (
+                "mysql://h/db?user=u&password=pw&x=1",
+                "mysql://h/db?user=u&password=***&x=1",
+            ),
             ("nopassword=x", "nopassword=x"),
         ] {
             assert_eq!(mask_secrets(raw), masked, "{raw}");
