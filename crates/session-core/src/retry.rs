@@ -78,7 +78,7 @@ mod tests {
             Duration::from_millis(50),
             3,
             |_: &std::io::Error| true,
-            || std::future::pending(),
+            std::future::pending,
         )
         .await;
         let err = out.unwrap_err().to_string();

@@ -27,7 +27,7 @@ fn find(name: &str, package: &str) -> PathBuf {
             .filter_map(Result::ok)
             .filter_map(|e| Some((e.file_name().to_str()?.parse().ok()?, e.path().join("bin"))))
             .collect();
-        versions.sort_by(|a, b| b.0.cmp(&a.0));
+        versions.sort_by_key(|v| std::cmp::Reverse(v.0));
         dirs.extend(versions.into_iter().map(|(_, d)| d));
     }
     dirs.iter()
