@@ -70,6 +70,11 @@ impl MysqlProvider {
         let parts = params.table_parts(DEFAULT_TABLE);
         let table = sql::quote(&parts);
         let index = format!("{}_expiry", parts.last().copied().unwrap_or(DEFAULT_TABLE));
+        let lock_wait = format!(
+            "SET SESSION innodb_lock_wait_timeout = {}",
+            params.statement_timeout.as_secs().max(1)
+        );
+        let lock_wait: Arc<str> = lock_wait.into();
         let pool = MySqlPoolOptions::new()
             .max_connections(params.max_connections)
             .min_connections(0)
@@ -78,6 +83,14 @@ impl MysqlProvider {
             // `run`); pinging before every use would cost a round trip per statement.
             .test_before_acquire(false)
             .idle_timeout(Some(Duration::from_secs(300)))
+            .after_connect(move |conn, _meta| {
+                let lock_wait = Arc::clone(&lock_wait);
+                Box::pin(async move {
+                    // Waiting for a row lock is bounded on the server too, not only by the
+                    // client giving up (which leaves the statement queued on the connection).
+                    sqlx::query(&lock_wait).execute(conn).await.map(|_| ())
+                })
+            })
             .connect_lazy_with(config.connect);
         let lifetime = sql::lifetime_secs(max_lifetime);
         let backend = Backend {
@@ -329,11 +342,11 @@ impl Provider for MysqlProvider {
 
     async fn session_exist(&self, _cx: &Context<'_>, sid: &str) -> Result<bool> {
         let b = &self.backend;
-        let found: Option<i32> = b
+        // Only whether a row came back matters; its column is never decoded (servers
+        // disagree on the type of the literal).
+        let found = b
             .run("check session", || {
-                sqlx::query_scalar(&b.sql.exist)
-                    .bind(sid)
-                    .fetch_optional(&b.pool)
+                sqlx::query(&b.sql.exist).bind(sid).fetch_optional(&b.pool)
             })
             .await?;
         Ok(found.is_some())

@@ -69,7 +69,7 @@ impl Statements {
         Statements {
             create_table: create_table(table, index),
             load: format!(
-                "SELECT session_data, CAST(session_expiry AS SIGNED) - {now} \
+                "SELECT session_data, CAST(session_expiry AS SIGNED) - CAST({now} AS SIGNED) \
                  FROM {table} WHERE session_key = ? AND {live}"
             ),
             fetch: format!("SELECT session_data FROM {table} WHERE session_key = ? AND {live}"),

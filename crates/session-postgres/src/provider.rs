@@ -269,11 +269,11 @@ impl Provider for PostgresProvider {
 
     async fn session_exist(&self, _cx: &Context<'_>, sid: &str) -> Result<bool> {
         let b = &self.backend;
-        let found: Option<i32> = b
+        // Only whether a row came back matters; its column is never decoded (servers
+        // disagree on the type of the literal).
+        let found = b
             .run("check session", || {
-                sqlx::query_scalar(&b.sql.exist)
-                    .bind(sid)
-                    .fetch_optional(&b.pool)
+                sqlx::query(&b.sql.exist).bind(sid).fetch_optional(&b.pool)
             })
             .await?;
         Ok(found.is_some())

@@ -195,3 +195,49 @@ async fn many_writers_on_a_small_pool_all_keep_their_changes() {
     assert_eq!(session.get::<i64>("base").await.unwrap(), Some(0));
     common::drop_table(&common::raw_pool(&url).await, &table).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_row_locked_elsewhere_fails_within_the_timeouts_then_recovers() {
+    let Some(url) = common::server_url("locked_row") else {
+        return;
+    };
+    let table = common::unique_table("locked");
+    let cfg = common::with_params(
+        &url,
+        &format!("table={table}&connect_timeout=1s&statement_timeout=1s"),
+    );
+    let manager = Manager::new("postgres", config(cfg)).await.unwrap();
+    let client = store_one(&manager, "k", 1).await;
+    let sid = client.cookie("beegosessionID").unwrap().to_owned();
+    let session = manager.session_start(&client.request("/")).await.unwrap();
+    session.set("k", &2).await.unwrap();
+
+    let raw = common::raw_pool(&url).await;
+    let mut lock = raw.begin().await.unwrap();
+    sqlx::query(&format!(
+        "SELECT 1 FROM \"{table}\" WHERE session_key = $1 FOR UPDATE"
+    ))
+    .bind(&sid)
+    .execute(&mut *lock)
+    .await
+    .unwrap();
+    let began = std::time::Instant::now();
+    let err = session
+        .release(&mut http::HeaderMap::new())
+        .await
+        .expect_err("the row is locked");
+    let took = began.elapsed();
+    assert!(err.is_backend(), "{err}");
+    assert!(
+        took < Duration::from_secs(5),
+        "a locked row held the request {took:?}"
+    );
+    lock.rollback().await.unwrap();
+
+    let session = manager.session_start(&client.request("/")).await.unwrap();
+    session.set("k", &3).await.unwrap();
+    session.release(&mut http::HeaderMap::new()).await.unwrap();
+    let session = manager.session_start(&client.request("/")).await.unwrap();
+    assert_eq!(session.get::<i64>("k").await.unwrap(), Some(3));
+    common::drop_table(&raw, &table).await;
+}
