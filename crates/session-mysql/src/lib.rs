@@ -73,7 +73,7 @@ mod sql;
 use std::sync::Arc;
 
 pub use config::{MysqlConfig, DEFAULT_TABLE};
-pub use provider::{Backend, Loaded, MysqlProvider, MAX_DATA_SIZE};
+pub use provider::{MysqlProvider, MAX_DATA_SIZE};
 
 /// The name the engine registers under.
 pub const ENGINE: &str = "mysql";

@@ -75,7 +75,7 @@ mod sql;
 use std::sync::Arc;
 
 pub use config::{PostgresConfig, DEFAULT_TABLE};
-pub use provider::{Backend, Loaded, PostgresProvider};
+pub use provider::PostgresProvider;
 
 /// The name the engine registers under (it answers to `postgresql` too).
 pub const ENGINE: &str = "postgres";
