@@ -45,7 +45,6 @@ pub struct Backend {
     attempts: usize,
     connect_timeout: Duration,
     max_connections: u32,
-    create_table: bool,
 }
 
 /// What a loaded session remembers: the bytes read (for the conditional write) and
@@ -103,9 +102,8 @@ impl MysqlProvider {
             attempts: params.max_connections as usize + 1,
             connect_timeout: params.connect_timeout,
             max_connections: params.max_connections,
-            create_table: params.create_table,
         };
-        if backend.create_table {
+        if params.create_table {
             backend.ensure_table().await?;
         }
         Ok(MysqlProvider {
