@@ -1,9 +1,8 @@
 //! The data cookie's name and attributes, taken from the manager's configuration so it
 //! travels exactly like the session-id cookie.
 
-use cookie::time::{Duration as CookieDuration, OffsetDateTime};
 use cookie::Cookie;
-use session_core::{ConfigError, ManagerConfig, SameSite};
+use session_core::{is_valid_cookie_name, ConfigError, CookieAttributes, ManagerConfig};
 
 use crate::config::CookieConfig;
 use crate::ENGINE;
@@ -12,20 +11,7 @@ use crate::ENGINE;
 #[derive(Debug, Clone)]
 pub(crate) struct CookieSettings {
     pub name: String,
-    http_only: bool,
-    secure: bool,
-    same_site: SameSite,
-    domain: String,
-    /// `Max-Age` in seconds; 0 leaves it off (a browser-session cookie).
-    pub max_age: u64,
-}
-
-/// Cookie names are RFC 6265 tokens: visible ASCII without separators.
-fn valid_name(name: &str) -> bool {
-    !name.is_empty()
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_graphic() && !b"()<>@,;:\\\"/[]?={}".contains(&b))
+    attributes: CookieAttributes,
 }
 
 impl CookieSettings {
@@ -34,7 +20,7 @@ impl CookieSettings {
             .cookie_name
             .clone()
             .unwrap_or_else(|| format!("{}-data", manager.cookie_name));
-        if !valid_name(&name) {
+        if !is_valid_cookie_name(&name) {
             return Err(ConfigError::provider(
                 ENGINE,
                 format!("`cookieName` {name:?} is not a valid cookie name (visible ASCII, no separators)"),
@@ -49,51 +35,20 @@ impl CookieSettings {
                 ),
             ));
         }
-        Ok(CookieSettings {
-            name,
-            http_only: !manager.disable_http_only,
-            secure: manager.secure || config.secure,
-            same_site: manager.cookie_same_site,
-            domain: manager.domain.clone(),
-            max_age: config.max_age.unwrap_or(manager.cookie_life_time),
-        })
-    }
-
-    fn builder(&self, value: String) -> cookie::CookieBuilder<'static> {
-        let mut builder = Cookie::build((self.name.clone(), value))
-            .path("/")
-            .http_only(self.http_only)
-            .secure(self.secure);
-        builder = match self.same_site {
-            SameSite::Lax => builder.same_site(cookie::SameSite::Lax),
-            SameSite::Strict => builder.same_site(cookie::SameSite::Strict),
-            SameSite::None => builder.same_site(cookie::SameSite::None),
-            SameSite::Unset => builder,
-        };
-        if !self.domain.is_empty() {
-            builder = builder.domain(self.domain.clone());
-        }
-        builder
+        let mut attributes = CookieAttributes::new(manager, manager.secure || config.secure);
+        attributes.max_age = config.max_age.unwrap_or(manager.cookie_life_time);
+        Ok(CookieSettings { name, attributes })
     }
 
     /// The data cookie carrying `value`; with a max age it has both `Max-Age` and `Expires`,
     /// like the session-id cookie.
     pub(crate) fn data_cookie(&self, value: String) -> Cookie<'static> {
-        let mut builder = self.builder(value);
-        if self.max_age > 0 {
-            let age = CookieDuration::seconds(i64::try_from(self.max_age).unwrap_or(i64::MAX));
-            builder = builder
-                .max_age(age)
-                .expires(OffsetDateTime::now_utc().saturating_add(age));
-        }
-        builder.build()
+        self.attributes.cookie(&self.name, value)
     }
 
     /// A cookie that makes the browser forget the data cookie.
     pub(crate) fn removal_cookie(&self) -> Cookie<'static> {
-        let mut cookie = self.builder(String::new()).build();
-        cookie.make_removal();
-        cookie
+        self.attributes.removal(&self.name)
     }
 }
 
@@ -105,6 +60,7 @@ pub(crate) fn header_text(cookie: &Cookie<'_>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use session_core::SameSite;
 
     fn keys() -> CookieConfig {
         CookieConfig::with_keys(["k".repeat(32)]).unwrap()

@@ -256,12 +256,7 @@ impl ManagerConfig {
 
     /// Checks every field; the first problem found is returned.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        if self.cookie_name.is_empty()
-            || !self
-                .cookie_name
-                .bytes()
-                .all(|b| b.is_ascii_graphic() && !b"()<>@,;:\\\"/[]?={}".contains(&b))
-        {
+        if !crate::transport::is_valid_cookie_name(&self.cookie_name) {
             return Err(ConfigError::invalid(
                 "cookieName",
                 format!(

@@ -196,7 +196,7 @@ pub use registry::{register, registered_engines, Registration};
 pub use session::Session;
 pub use store::{Store, StoreExt};
 pub use tracked::{Persist, Release, TrackedStore, Write};
-pub use transport::append_cookie;
+pub use transport::{append_cookie, is_valid_cookie_name, CookieAttributes};
 
 pub use async_trait::async_trait;
 pub use http;

@@ -38,43 +38,103 @@ pub(crate) fn find_sid(
         .find(|sid| policy.validate(sid))
 }
 
-fn base_cookie(config: &ManagerConfig, secure: bool, value: String) -> CookieBuilder<'static> {
-    let mut builder = Cookie::build((config.cookie_name.clone(), value))
-        .path("/")
-        .http_only(!config.disable_http_only)
-        .secure(secure);
-    builder = match config.cookie_same_site {
-        SameSite::Lax => builder.same_site(cookie::SameSite::Lax),
-        SameSite::Strict => builder.same_site(cookie::SameSite::Strict),
-        SameSite::None => builder.same_site(cookie::SameSite::None),
-        SameSite::Unset => builder,
-    };
-    if !config.domain.is_empty() {
-        builder = builder.domain(config.domain.clone());
-    }
-    builder
+/// True when `name` can be a cookie name (an RFC 6265 token: visible ASCII, no separators).
+pub fn is_valid_cookie_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_graphic() && !b"()<>@,;:\\\"/[]?={}".contains(&b))
 }
 
-/// The session cookie for `sid`, with every configured attribute. With `cookieLifeTime`
-/// set it carries both `Max-Age` and `Expires`, as beego does, so old browsers agree.
+/// The attributes a manager gives its cookies: `Path=/`, `HttpOnly`, `Secure`, `SameSite`,
+/// `Domain` and, with a lifetime, both `Max-Age` and `Expires` (so old browsers agree).
+///
+/// Engines that send cookies of their own (the cookie engine's data cookie) build them here,
+/// so they travel exactly like the session-id cookie.
+///
+/// ```
+/// use session_core::{CookieAttributes, ManagerConfig};
+///
+/// let config = ManagerConfig { domain: "example.com".into(), ..ManagerConfig::default() };
+/// let attributes = CookieAttributes::new(&config, config.secure);
+/// let cookie = attributes.cookie("data", "v".to_owned());
+/// assert_eq!(cookie.domain(), Some("example.com"));
+/// assert_eq!(attributes.removal("data").max_age(), Some(cookie::time::Duration::ZERO));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CookieAttributes {
+    /// `HttpOnly` (on unless `disableHTTPOnly`).
+    pub http_only: bool,
+    /// `Secure`.
+    pub secure: bool,
+    /// `SameSite`.
+    pub same_site: SameSite,
+    /// `Domain`; empty for none.
+    pub domain: String,
+    /// `Max-Age` in seconds; 0 leaves it off (a browser-session cookie).
+    pub max_age: u64,
+}
+
+impl CookieAttributes {
+    /// The attributes `config` describes (`cookieLifeTime` as the max age), with `Secure`
+    /// as given (the manager's [`set_secure`](crate::Manager::set_secure) may differ from
+    /// `config.secure`).
+    pub fn new(config: &ManagerConfig, secure: bool) -> Self {
+        CookieAttributes {
+            http_only: !config.disable_http_only,
+            secure,
+            same_site: config.cookie_same_site,
+            domain: config.domain.clone(),
+            max_age: config.cookie_life_time,
+        }
+    }
+
+    fn builder(&self, name: &str, value: String) -> CookieBuilder<'static> {
+        let mut builder = Cookie::build((name.to_owned(), value))
+            .path("/")
+            .http_only(self.http_only)
+            .secure(self.secure);
+        builder = match self.same_site {
+            SameSite::Lax => builder.same_site(cookie::SameSite::Lax),
+            SameSite::Strict => builder.same_site(cookie::SameSite::Strict),
+            SameSite::None => builder.same_site(cookie::SameSite::None),
+            SameSite::Unset => builder,
+        };
+        if !self.domain.is_empty() {
+            builder = builder.domain(self.domain.clone());
+        }
+        builder
+    }
+
+    /// The cookie `name=value` with every attribute.
+    pub fn cookie(&self, name: &str, value: String) -> Cookie<'static> {
+        let mut builder = self.builder(name, value);
+        if self.max_age > 0 {
+            let age = CookieDuration::seconds(i64::try_from(self.max_age).unwrap_or(i64::MAX));
+            builder = builder
+                .max_age(age)
+                .expires(OffsetDateTime::now_utc().saturating_add(age));
+        }
+        builder.build()
+    }
+
+    /// A cookie that makes the browser forget `name`: same Path, Domain, Secure and
+    /// SameSite, empty value, `Max-Age=0` and an `Expires` in the past.
+    pub fn removal(&self, name: &str) -> Cookie<'static> {
+        let mut cookie = self.builder(name, String::new()).build();
+        cookie.make_removal();
+        cookie
+    }
+}
+
+/// The session cookie for `sid`, with every configured attribute.
 pub(crate) fn session_cookie(config: &ManagerConfig, secure: bool, sid: &str) -> Cookie<'static> {
-    let mut builder = base_cookie(config, secure, sid.to_owned());
-    if config.cookie_life_time > 0 {
-        let secs = i64::try_from(config.cookie_life_time).unwrap_or(i64::MAX);
-        let age = CookieDuration::seconds(secs);
-        builder = builder
-            .max_age(age)
-            .expires(OffsetDateTime::now_utc().saturating_add(age));
-    }
-    builder.build()
+    CookieAttributes::new(config, secure).cookie(&config.cookie_name, sid.to_owned())
 }
 
-/// A cookie that makes the browser forget the session cookie: same name, Path, Domain,
-/// Secure and SameSite, empty value, `Max-Age=0` and an `Expires` in the past.
+/// A cookie that makes the browser forget the session cookie.
 pub(crate) fn removal_cookie(config: &ManagerConfig, secure: bool) -> Cookie<'static> {
-    let mut cookie = base_cookie(config, secure, String::new()).build();
-    cookie.make_removal();
-    cookie
+    CookieAttributes::new(config, secure).removal(&config.cookie_name)
 }
 
 /// Appends `Set-Cookie: cookie` to the response headers.
