@@ -114,14 +114,6 @@ impl CookieProvider {
             }
         }
     }
-
-    fn store(&self, sid: &str, data: Option<SessionData>) -> Box<dyn Store> {
-        let persist = Arc::clone(&self.shared);
-        Box::new(match data {
-            Some(data) => TrackedStore::loaded(sid, data, (), persist),
-            None => TrackedStore::new(sid, persist),
-        })
-    }
 }
 
 #[async_trait]
@@ -177,7 +169,11 @@ impl Persist for Shared {
 #[async_trait]
 impl Provider for CookieProvider {
     async fn session_read(&self, cx: &Context<'_>, sid: &str) -> Result<Box<dyn Store>> {
-        Ok(self.store(sid, self.load(cx, sid)))
+        Ok(TrackedStore::boxed(
+            sid,
+            self.load(cx, sid).map(|data| (data, ())),
+            Arc::clone(&self.shared),
+        ))
     }
 
     async fn session_exist(&self, cx: &Context<'_>, sid: &str) -> Result<bool> {
@@ -185,11 +181,13 @@ impl Provider for CookieProvider {
     }
 
     async fn session_load(&self, cx: &Context<'_>, sid: &str) -> Result<Option<Box<dyn Store>>> {
-        Ok(self.load(cx, sid).map(|data| self.store(sid, Some(data))))
+        Ok(self
+            .load(cx, sid)
+            .map(|data| TrackedStore::boxed(sid, Some((data, ())), Arc::clone(&self.shared))))
     }
 
     async fn session_create(&self, _cx: &Context<'_>, sid: &str) -> Result<Box<dyn Store>> {
-        Ok(self.store(sid, None))
+        Ok(TrackedStore::boxed(sid, None, Arc::clone(&self.shared)))
     }
 
     /// Re-opens the old session's cookie and returns its data under `sid`; the next release
@@ -200,7 +198,11 @@ impl Provider for CookieProvider {
         old_sid: &str,
         sid: &str,
     ) -> Result<Box<dyn Store>> {
-        Ok(self.store(sid, self.load(cx, old_sid)))
+        Ok(TrackedStore::boxed(
+            sid,
+            self.load(cx, old_sid).map(|data| (data, ())),
+            Arc::clone(&self.shared),
+        ))
     }
 
     /// Nothing to remove server-side, and the provider has no response to send a removal

@@ -104,6 +104,20 @@ impl<P: Persist> TrackedStore<P> {
         Self::build(sid.into(), data, Some(token), persist)
     }
 
+    /// The store for what an engine's lookup found, boxed for a [`Provider`](crate::Provider):
+    /// `Some((data, token))` is a session loaded from storage, `None` one not stored yet.
+    pub fn boxed(
+        sid: impl Into<String>,
+        found: Option<(SessionData, P::Token)>,
+        persist: Arc<P>,
+    ) -> Box<dyn Store> {
+        let sid = sid.into();
+        Box::new(match found {
+            Some((data, token)) => Self::build(sid, data, Some(token), persist),
+            None => Self::build(sid, SessionData::new(), None, persist),
+        })
+    }
+
     fn build(sid: String, data: SessionData, loaded: Option<P::Token>, persist: Arc<P>) -> Self {
         TrackedStore {
             sid,

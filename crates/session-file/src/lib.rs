@@ -154,14 +154,6 @@ impl FileProvider {
             .await
     }
 
-    fn store(&self, sid: &str, data: Option<SessionData>) -> Box<dyn Store> {
-        let persist = Arc::clone(&self.shared);
-        Box::new(match data {
-            Some(data) => TrackedStore::loaded(sid, data, (), persist),
-            None => TrackedStore::new(sid, persist),
-        })
-    }
-
     async fn load_data(&self, sid: &str) -> Result<Option<SessionData>> {
         let sid = sid.to_owned();
         self.shared
@@ -208,7 +200,11 @@ impl Persist for Shared {
 #[async_trait]
 impl Provider for FileProvider {
     async fn session_read(&self, _cx: &Context<'_>, sid: &str) -> Result<Box<dyn Store>> {
-        Ok(self.store(sid, self.load_data(sid).await?))
+        Ok(TrackedStore::boxed(
+            sid,
+            self.load_data(sid).await?.map(|data| (data, ())),
+            Arc::clone(&self.shared),
+        ))
     }
 
     async fn session_exist(&self, _cx: &Context<'_>, sid: &str) -> Result<bool> {
@@ -222,11 +218,11 @@ impl Provider for FileProvider {
         Ok(self
             .load_data(sid)
             .await?
-            .map(|data| self.store(sid, Some(data))))
+            .map(|data| TrackedStore::boxed(sid, Some((data, ())), Arc::clone(&self.shared))))
     }
 
     async fn session_create(&self, _cx: &Context<'_>, sid: &str) -> Result<Box<dyn Store>> {
-        Ok(self.store(sid, None))
+        Ok(TrackedStore::boxed(sid, None, Arc::clone(&self.shared)))
     }
 
     async fn session_regenerate(
@@ -242,7 +238,11 @@ impl Provider for FileProvider {
                 engine.regenerate(&old, &new)
             })
             .await?;
-        Ok(self.store(sid, moved))
+        Ok(TrackedStore::boxed(
+            sid,
+            moved.map(|data| (data, ())),
+            Arc::clone(&self.shared),
+        ))
     }
 
     async fn session_destroy(&self, _cx: &Context<'_>, sid: &str) -> Result<()> {

@@ -78,14 +78,6 @@ impl MemoryProvider {
         Self::new(init.max_lifetime)
     }
 
-    fn store(&self, sid: &str, data: Option<SessionData>) -> Box<dyn Store> {
-        let persist = Arc::clone(&self.shared);
-        Box::new(match data {
-            Some(data) => TrackedStore::loaded(sid, data, (), persist),
-            None => TrackedStore::new(sid, persist),
-        })
-    }
-
     fn live_data(&self, sid: &str) -> Option<SessionData> {
         let now = Instant::now();
         self.shared
@@ -137,7 +129,11 @@ impl Persist for Shared {
 #[async_trait]
 impl Provider for MemoryProvider {
     async fn session_read(&self, _cx: &Context<'_>, sid: &str) -> Result<Box<dyn Store>> {
-        Ok(self.store(sid, self.live_data(sid)))
+        Ok(TrackedStore::boxed(
+            sid,
+            self.live_data(sid).map(|data| (data, ())),
+            Arc::clone(&self.shared),
+        ))
     }
 
     async fn session_exist(&self, _cx: &Context<'_>, sid: &str) -> Result<bool> {
@@ -145,11 +141,13 @@ impl Provider for MemoryProvider {
     }
 
     async fn session_load(&self, _cx: &Context<'_>, sid: &str) -> Result<Option<Box<dyn Store>>> {
-        Ok(self.live_data(sid).map(|data| self.store(sid, Some(data))))
+        Ok(self
+            .live_data(sid)
+            .map(|data| TrackedStore::boxed(sid, Some((data, ())), Arc::clone(&self.shared))))
     }
 
     async fn session_create(&self, _cx: &Context<'_>, sid: &str) -> Result<Box<dyn Store>> {
-        Ok(self.store(sid, None))
+        Ok(TrackedStore::boxed(sid, None, Arc::clone(&self.shared)))
     }
 
     async fn session_regenerate(
@@ -174,7 +172,11 @@ impl Provider for MemoryProvider {
                 },
             );
         }
-        Ok(self.store(sid, moved))
+        Ok(TrackedStore::boxed(
+            sid,
+            moved.map(|data| (data, ())),
+            Arc::clone(&self.shared),
+        ))
     }
 
     async fn session_destroy(&self, _cx: &Context<'_>, sid: &str) -> Result<()> {
