@@ -5,7 +5,7 @@ use std::process::{Child, ExitStatus};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::interrupt;
+use session_testkit::interrupt;
 
 /// How long an interrupted child gets to exit after SIGTERM before SIGKILL.
 const GRACE: Duration = Duration::from_secs(5);

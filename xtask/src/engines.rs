@@ -3,7 +3,7 @@
 //! To plug in a new engine, add a row to [`ENGINES`]. A row only matters once its package is a
 //! member of the workspace, so rows may be added before the crate exists.
 
-use crate::servers::ServerKind;
+use session_testkit::servers::ServerKind;
 
 /// Where an engine's tests get their server from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -5,7 +5,7 @@ use std::thread;
 use std::time::Instant;
 
 use crate::engines::{Engine, Provision};
-use crate::servers::{self, RunningServer, ServerError, ServerKind};
+use session_testkit::servers::{self, RunningServer, ServerError, ServerKind};
 
 /// Servers one engine needs started.
 #[derive(Debug, Clone, Copy)]

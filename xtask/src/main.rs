@@ -14,10 +14,8 @@
 
 mod child;
 mod engines;
-mod interrupt;
 mod launch;
 mod report;
-mod servers;
 mod testrun;
 mod workspace;
 
@@ -28,6 +26,7 @@ use std::time::Duration;
 
 use engines::{Backend, Engine};
 use launch::Request;
+use session_testkit::interrupt;
 use testrun::{Scope, INTERRUPTED_EXIT};
 use workspace::Workspace;
 
@@ -158,7 +157,11 @@ fn serve(names: &[String]) -> Result<ExitCode, String> {
         return Err("no server started".into());
     }
     for started in &launch.started {
-        let kinds: Vec<String> = started.servers.iter().map(|s| format!("{:?}", s.kind())).collect();
+        let kinds: Vec<String> = started
+            .servers
+            .iter()
+            .map(|s| format!("{:?}", s.kind()))
+            .collect();
         println!("# engine {}: {}", started.engine.name, kinds.join(", "));
         println!("export {}='{}'", started.env_var, started.env_value());
     }

@@ -103,7 +103,9 @@ pub fn summary(groups: &[Group]) -> String {
 
 /// True when any group failed.
 pub fn any_failed(groups: &[Group]) -> bool {
-    groups.iter().any(|group| group.outcome() == Outcome::Failed)
+    groups
+        .iter()
+        .any(|group| group.outcome() == Outcome::Failed)
 }
 
 #[cfg(test)]

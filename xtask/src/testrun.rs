@@ -36,7 +36,10 @@ pub fn selected_engines(
             .map(|name| {
                 let engine = engines::by_name(name).ok_or_else(|| {
                     let known: Vec<&str> = engines::ENGINES.iter().map(|e| e.name).collect();
-                    format!("unknown engine {name:?}; known engines: {}", known.join(", "))
+                    format!(
+                        "unknown engine {name:?}; known engines: {}",
+                        known.join(", ")
+                    )
                 })?;
                 if present(&engine) {
                     Ok(engine)
@@ -86,7 +89,9 @@ pub fn run(scope: &Scope, test_args: &[String]) -> Result<ExitCode, String> {
         let rest: Vec<String> = workspace
             .packages
             .iter()
-            .filter(|p| p.name != workspace::XTASK_PACKAGE && engines::by_package(&p.name).is_none())
+            .filter(|p| {
+                p.name != workspace::XTASK_PACKAGE && engines::by_package(&p.name).is_none()
+            })
             .map(|p| p.name.clone())
             .collect();
         if !rest.is_empty() {
@@ -130,12 +135,14 @@ fn run_with_servers(
     launch: &Launch,
 ) -> Result<(), WaitError> {
     let build = build?;
-    if crate::interrupt::requested() {
+    if session_testkit::interrupt::requested() {
         return Err(WaitError::Interrupted);
     }
     for (engine, err) in &launch.failed {
         if let Some(group) = group_of(groups, engine.package) {
-            group.failures.push(format!("server failed to start: {err}"));
+            group
+                .failures
+                .push(format!("server failed to start: {err}"));
         }
     }
     if !build.status.success() {

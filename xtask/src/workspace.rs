@@ -80,10 +80,7 @@ impl Workspace {
                     targets.iter().find_map(|target| {
                         let kinds = target["kind"].as_array()?;
                         let is_lib = kinds.iter().any(|kind| {
-                            matches!(
-                                kind.as_str(),
-                                Some("lib" | "rlib" | "dylib" | "proc-macro")
-                            )
+                            matches!(kind.as_str(), Some("lib" | "rlib" | "dylib" | "proc-macro"))
                         });
                         is_lib.then(|| target["name"].as_str().map(|n| n.replace('-', "_")))?
                     })
@@ -189,7 +186,9 @@ pub fn build_tests(workspace: &Workspace) -> Result<Build, child::WaitError> {
         });
         let status = child::wait(&mut process)?;
         let mut executables = reader.join().unwrap_or_default();
-        executables.sort_by(|a, b| (&a.package, &a.kind, &a.target).cmp(&(&b.package, &b.kind, &b.target)));
+        executables.sort_by(|a, b| {
+            (&a.package, &a.kind, &a.target).cmp(&(&b.package, &b.kind, &b.target))
+        });
         Ok(Build {
             status,
             executables,
@@ -309,7 +308,8 @@ mod tests {
         assert_eq!(memory.lib_crate.as_deref(), Some("session_memory"));
         assert_eq!(ws.package("xtask").and_then(|p| p.lib_crate.clone()), None);
         assert_eq!(
-            ws.package_of_crate("session_memory").map(|p| p.name.as_str()),
+            ws.package_of_crate("session_memory")
+                .map(|p| p.name.as_str()),
             Some("session-memory")
         );
     }

@@ -1,57 +1,24 @@
-//! What the engine's tests share: finding the server, unique table names, raw SQL access.
-#![allow(dead_code)]
+//! This engine as the shared SQL test scenarios of `session-testkit` see it.
 
-pub mod throwaway;
-
-use std::io::Write;
+use std::sync::Arc;
 use std::time::Duration;
 
-use sqlx::mysql::MySqlPool;
+use session_core::Provider;
+use session_mysql::{create_table_sql, MysqlProvider};
+use session_testkit::sql::{Dialect, SqlEngine};
 
-/// The server the tests use: `MYSQL_URL` (set by `cargo xtask test`, or pointing at an
-/// external server). `None`, after saying so, under a plain `cargo test`.
-pub fn server_url(test: &str) -> Option<String> {
-    match std::env::var("MYSQL_URL") {
-        Ok(url) if !url.trim().is_empty() => Some(url.trim().to_owned()),
-        _ => {
-            // Straight to stderr: the test harness hides `eprintln!` of passing tests, and
-            // a skip must be seen.
-            let _ = writeln!(
-                std::io::stderr(),
-                "{test}: skipped: MYSQL_URL not set (run cargo xtask test)"
-            );
-            None
-        }
+/// The engine, its server (`MYSQL_URL`) and its constructor.
+pub fn engine() -> SqlEngine {
+    SqlEngine {
+        dialect: Dialect::MySql,
+        name: "mysql",
+        alias: "MySQL",
+        connect: |config| {
+            Box::pin(async move {
+                let provider = MysqlProvider::connect(&config, Duration::from_secs(60)).await?;
+                Ok(Arc::new(provider) as Arc<dyn Provider>)
+            })
+        },
+        create_table_sql,
     }
-}
-
-/// A table name nobody else uses, so concurrent test binaries never see each other's rows.
-pub fn unique_table(prefix: &str) -> String {
-    let mut bytes = [0u8; 6];
-    getrandom::fill(&mut bytes).expect("OS random");
-    format!("{prefix}_{}", hex::encode(bytes))
-}
-
-/// `url` with extra query parameters.
-pub fn with_params(url: &str, params: &str) -> String {
-    let sep = if url.contains('?') { '&' } else { '?' };
-    format!("{url}{sep}{params}")
-}
-
-/// A plain pool on the test server, for looking at and damaging rows directly.
-pub async fn raw_pool(url: &str) -> MySqlPool {
-    sqlx::mysql::MySqlPoolOptions::new()
-        .max_connections(2)
-        .acquire_timeout(Duration::from_secs(10))
-        .connect(url)
-        .await
-        .expect("connect to the test server")
-}
-
-/// Drops a test's table.
-pub async fn drop_table(pool: &MySqlPool, table: &str) {
-    sqlx::raw_sql(&format!("DROP TABLE IF EXISTS `{table}`"))
-        .execute(pool)
-        .await
-        .expect("drop the test table");
 }

@@ -1,6 +1,6 @@
 //! Spawning server processes, waiting for them to accept connections, and stopping them.
 
-use std::fs::{self, File};
+use std::fs::{self, OpenOptions};
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpStream};
 use std::os::unix::process::CommandExt;
@@ -76,8 +76,7 @@ pub(crate) fn exchange(port: u16, request: &[u8], expected: &[u8]) -> bool {
     let Ok(mut stream) = TcpStream::connect_timeout(&addr, PROBE_TIMEOUT) else {
         return false;
     };
-    if stream.set_read_timeout(Some(PROBE_TIMEOUT)).is_err() || stream.write_all(request).is_err()
-    {
+    if stream.set_read_timeout(Some(PROBE_TIMEOUT)).is_err() || stream.write_all(request).is_err() {
         return false;
     }
     let mut reply = vec![0; expected.len()];
@@ -123,8 +122,12 @@ impl ServerProcess {
         log: &Path,
         stop_signal: c_int,
     ) -> Result<Self, ServerError> {
-        let out = File::create(log)
-            .map_err(|err| ServerError::io(format!("creating {}", log.display()), err))?;
+        // Appending keeps what the server logged before a restart.
+        let out = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
+            .map_err(|err| ServerError::io(format!("opening {}", log.display()), err))?;
         let err = out
             .try_clone()
             .map_err(|err| ServerError::io(format!("duplicating {}", log.display()), err))?;
@@ -150,7 +153,10 @@ impl ServerProcess {
 
     /// Polls `probe` until it returns true, failing if the server exits, if
     /// [`READY_TIMEOUT`] passes, or if xtask is interrupted.
-    pub(crate) fn wait_ready(&mut self, mut probe: impl FnMut() -> bool) -> Result<(), ServerError> {
+    pub(crate) fn wait_ready(
+        &mut self,
+        mut probe: impl FnMut() -> bool,
+    ) -> Result<(), ServerError> {
         let deadline = Instant::now() + READY_TIMEOUT;
         loop {
             if interrupt::requested() {

@@ -1,6 +1,7 @@
-//! Ctrl-C, SIGTERM and SIGHUP handling: the signal only sets a flag, which the long waits of
-//! xtask poll, so that running servers are stopped and their directories removed by their
-//! guards instead of being left behind.
+//! Ctrl-C, SIGTERM and SIGHUP handling: the signal only sets a flag, which long waits (a
+//! server starting, xtask waiting for its children) poll, so that running servers are stopped
+//! and their directories removed by their guards instead of being left behind. Nothing is
+//! installed unless a program calls [`install`]; tests leave the default handlers alone.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 

@@ -2,12 +2,12 @@
 //! (and a unix socket in the temporary directory, used for setup as root). A user `session`
 //! (password `session`, all privileges) and a database `sessions` are created.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use super::host::{self, RunAs};
 use super::process::{self, ServerProcess};
-use super::{RunningServer, ServerError, ServerKind};
+use super::{Launcher, RunningServer, ServerError, ServerKind};
 
 /// Settings passed to both the bootstrap and the server, chosen for a fast start.
 const FAST_START: [&str; 4] = [
@@ -46,30 +46,63 @@ pub(super) fn start(port: u16) -> Result<RunningServer, ServerError> {
         .args(FAST_START);
     process::run_tool("mariadb-install-db", &mut install)?;
 
-    let mut cmd = process::command(&mariadbd, dir.path(), &run_as);
-    cmd.arg("--no-defaults")
-        .arg(path_arg("--datadir", &data))
-        .arg(path_arg("--socket", &socket))
-        .arg(path_arg("--pid-file", &dir.path().join("mariadb.pid")))
-        .arg(path_arg("--tmpdir", dir.path()))
-        .arg(format!("--port={port}"))
-        .args(["--bind-address=127.0.0.1", "--skip-networking=0"])
-        .args(FAST_START);
     let log = dir.path().join("mariadb.log");
-    let mut server = ServerProcess::spawn("mariadbd", cmd, &log, libc::SIGTERM)?;
-    server.wait_ready(|| {
-        process::accepts(port)
-            && process::succeeds(client_command(&client, &socket).args(["-e", "SELECT 1"]))
-    })?;
+    let launcher = launcher(
+        LaunchPaths {
+            mariadbd,
+            client: client.clone(),
+            dir: dir.path().to_path_buf(),
+            log: log.clone(),
+        },
+        port,
+        run_as,
+    );
+    let server = launcher()?;
     process::run_tool(
         "creating the MariaDB user and database",
         client_command(&client, &socket).args(["-e", SETUP_SQL]),
     )?;
-    Ok(RunningServer {
-        url: format!("mysql://session:session@127.0.0.1:{port}/sessions"),
-        kind: ServerKind::MariaDb,
-        process: server,
-        _dir: dir,
+    Ok(RunningServer::new(
+        format!("mysql://session:session@127.0.0.1:{port}/sessions"),
+        ServerKind::MariaDb,
+        dir,
+        log,
+        launcher,
+        server,
+    ))
+}
+
+/// Where a MariaDB server's programs and files are.
+struct LaunchPaths {
+    mariadbd: PathBuf,
+    client: PathBuf,
+    dir: PathBuf,
+    log: PathBuf,
+}
+
+/// Starts `mariadbd` on the data directory under `paths.dir`, ready when the root user can
+/// run a query over the unix socket.
+fn launcher(paths: LaunchPaths, port: u16, run_as: RunAs) -> Launcher {
+    Box::new(move || {
+        let dir = paths.dir.as_path();
+        let socket = dir.join("mariadb.sock");
+        let mut cmd = process::command(&paths.mariadbd, dir, &run_as);
+        cmd.arg("--no-defaults")
+            .arg(path_arg("--datadir", &dir.join("data")))
+            .arg(path_arg("--socket", &socket))
+            .arg(path_arg("--pid-file", &dir.join("mariadb.pid")))
+            .arg(path_arg("--tmpdir", dir))
+            .arg(format!("--port={port}"))
+            .args(["--bind-address=127.0.0.1", "--skip-networking=0"])
+            .args(FAST_START);
+        let mut server = ServerProcess::spawn("mariadbd", cmd, &paths.log, libc::SIGTERM)?;
+        server.wait_ready(|| {
+            process::accepts(port)
+                && process::succeeds(
+                    client_command(&paths.client, &socket).args(["-e", "SELECT 1"]),
+                )
+        })?;
+        Ok(server)
     })
 }
 

@@ -1,7 +1,8 @@
 //! Throwaway servers for tests: each runs on a free loopback port with its data in a fresh
-//! temporary directory, and is stopped (and the directory removed) when its guard drops.
+//! temporary directory, and is stopped (and the directory removed) when its guard drops. A
+//! server can be stopped and restarted on the same data, for tests of outages.
 //!
-//! When xtask runs as root (as CI does), the servers run as an unprivileged user (`nobody` by
+//! When xtask (or a test) runs as root (as CI does), the servers run as an unprivileged user (`nobody` by
 //! default, or the user named by `XTASK_SERVER_USER`), since PostgreSQL, MariaDB and memcached
 //! refuse to run as root.
 
@@ -13,7 +14,9 @@ mod process;
 mod redis;
 
 use std::fmt;
+use std::fs;
 use std::io;
+use std::path::PathBuf;
 use std::thread;
 use std::time::Duration;
 
@@ -27,7 +30,7 @@ pub const READY_TIMEOUT: Duration = Duration::from_secs(30);
 /// How many ports are tried when a server loses the race for its port to another process.
 const PORT_ATTEMPTS: usize = 3;
 
-/// The kinds of server xtask can start.
+/// The kinds of server that can be started.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ServerKind {
     /// MariaDB (MySQL protocol), from the Debian package `mariadb-server`.
@@ -120,7 +123,7 @@ pub enum ServerError {
 
 impl ServerError {
     /// Builds an [`ServerError::Io`] with a description of what was being done.
-    pub(crate) fn io(context: impl Into<String>, source: io::Error) -> Self {
+    pub fn io(context: impl Into<String>, source: io::Error) -> Self {
         ServerError::Io {
             context: context.into(),
             source,
@@ -136,6 +139,18 @@ impl ServerError {
     }
 }
 
+/// Starts (or starts again) a server's process on its data directory and waits until it
+/// accepts connections.
+pub(crate) type Launcher = Box<dyn Fn() -> Result<ServerProcess, ServerError> + Send + Sync>;
+
+/// Choices about how a server is started; the default suits most tests.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StartOptions {
+    /// PostgreSQL only: run with `log_statement=all`, so that every statement a client sends
+    /// appears in [`RunningServer::read_log`]. Other kinds have no such switch and ignore it.
+    pub log_statements: bool,
+}
+
 /// A server running for the duration of a test run. Dropping it stops the server (SIGTERM or
 /// the kind's shutdown signal, SIGKILL after a grace period, for its whole process group) and
 /// removes its temporary directory.
@@ -144,12 +159,33 @@ pub struct RunningServer {
     /// memcached, `host:port`.
     pub url: String,
     kind: ServerKind,
+    log: PathBuf,
+    launcher: Launcher,
     // Field order matters: the process is dropped (stopped) before its directory is removed.
     process: ServerProcess,
     _dir: TempDir,
 }
 
 impl RunningServer {
+    /// Wraps a started server; `launcher` is what started `process`, kept for restarts.
+    pub(crate) fn new(
+        url: String,
+        kind: ServerKind,
+        dir: TempDir,
+        log: PathBuf,
+        launcher: Launcher,
+        process: ServerProcess,
+    ) -> Self {
+        RunningServer {
+            url,
+            kind,
+            log,
+            launcher,
+            process,
+            _dir: dir,
+        }
+    }
+
     /// Which kind of server this is.
     pub fn kind(&self) -> ServerKind {
         self.kind
@@ -158,6 +194,28 @@ impl RunningServer {
     /// The process id of the server (also its process group id).
     pub fn pid(&self) -> u32 {
         self.process.pid()
+    }
+
+    /// Stops the server and waits for it to exit, keeping its data directory, so that
+    /// [`restart`](Self::restart) brings the same data back. Clients see the server go away.
+    pub fn stop(&mut self) {
+        self.process.stop();
+    }
+
+    /// Starts the server again on the same port and data directory (stopping it first if it
+    /// is running) and waits until it accepts connections.
+    pub fn restart(&mut self) -> Result<(), ServerError> {
+        self.process.stop();
+        self.process = (self.launcher)()?;
+        Ok(())
+    }
+
+    /// Everything the server has written to its log so far (stdout and stderr, across
+    /// restarts).
+    pub fn read_log(&self) -> Result<String, ServerError> {
+        fs::read(&self.log)
+            .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+            .map_err(|err| ServerError::io(format!("reading {}", self.log.display()), err))
     }
 }
 
@@ -173,12 +231,17 @@ impl fmt::Debug for RunningServer {
 
 /// Starts one server of `kind` on a free loopback port and waits until it accepts connections.
 pub fn start(kind: ServerKind) -> Result<RunningServer, ServerError> {
+    start_with(kind, StartOptions::default())
+}
+
+/// [`start`] with [`StartOptions`].
+pub fn start_with(kind: ServerKind, options: StartOptions) -> Result<RunningServer, ServerError> {
     let mut attempt = 1;
     loop {
         let port = host::free_port()?;
         let result = match kind {
             ServerKind::MariaDb => mariadb::start(port),
-            ServerKind::Postgres => postgres::start(port),
+            ServerKind::Postgres => postgres::start(port, options),
             ServerKind::Redis => redis::start(port),
             ServerKind::Memcached => memcached::start(port),
         };
