@@ -37,7 +37,9 @@
 //! An engine implements [`Provider`] (find, move, remove, count and expire sessions) and
 //! [`Persist`] (write one session back). Values, change tracking, the "write nothing for an
 //! empty new session" rule and the stored format come from this crate. Here is a whole
-//! engine, keeping sessions in a map, registered at run time and used through a manager:
+//! engine, keeping sessions in a map, registered at run time and used through a manager
+//! (an engine whose backend keeps one expiring record per session and can write it
+//! conditionally, as the SQL engines do, implements [`row::RowBackend`] instead):
 //!
 //! ```
 //! use std::collections::HashMap;
@@ -175,6 +177,7 @@ mod manager;
 mod provider;
 pub mod registry;
 pub mod retry;
+pub mod row;
 mod session;
 mod store;
 mod tracked;
