@@ -15,6 +15,10 @@
 //!   changes are replayed onto it and the write is retried, so concurrent requests
 //!   changing different keys both keep their changes, without a transaction.
 //!
+//! The engine is a [`RowProvider`](session_core::row::RowProvider) on this crate's
+//! statements: what every such engine shares (merging, expiry refresh, GC batches) is in
+//! [`session_core::row`].
+//!
 //! Expired rows are never returned, even before GC deletes them (in batches of 1000);
 //! [`session_all`](session_core::Provider::session_all) counts live rows only.
 //!
@@ -66,14 +70,16 @@
 //! ```
 #![warn(missing_docs)]
 
+mod backend;
 mod config;
 mod provider;
 mod sql;
 
 use std::sync::Arc;
 
+pub use backend::MAX_DATA_SIZE;
 pub use config::{MysqlConfig, DEFAULT_TABLE};
-pub use provider::{MysqlProvider, MAX_DATA_SIZE};
+pub use provider::MysqlProvider;
 
 /// The name the engine registers under.
 pub const ENGINE: &str = "mysql";

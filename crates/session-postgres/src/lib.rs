@@ -18,6 +18,10 @@
 //!   changes are replayed onto it and the write is retried, so concurrent requests
 //!   changing different keys both keep their changes, without a transaction.
 //!
+//! The engine is a [`RowProvider`](session_core::row::RowProvider) on this crate's
+//! statements: what every such engine shares (merging, expiry refresh, GC batches) is in
+//! [`session_core::row`].
+//!
 //! Expired rows are never returned, even before GC deletes them (in batches of 1000);
 //! [`session_all`](session_core::Provider::session_all) counts live rows only.
 //!
@@ -68,6 +72,7 @@
 //! ```
 #![warn(missing_docs)]
 
+mod backend;
 mod config;
 mod provider;
 mod sql;

@@ -22,6 +22,7 @@ pub struct Statements {
     pub exist: String,
     pub create: String,
     pub replace_if_unchanged: String,
+    pub touch: String,
     pub rename: String,
     pub destroy: String,
     pub count: String,
@@ -91,6 +92,7 @@ impl Statements {
                 "UPDATE {table} SET session_data = $2, session_expiry = {expiry} \
                  WHERE {key} AND session_data = $3 AND {live}"
             ),
+            touch: format!("UPDATE {table} SET session_expiry = {expiry} WHERE {key} AND {live}"),
             rename: format!(
                 "UPDATE {table} SET session_key = $2, session_expiry = {expiry} \
                  WHERE {key} AND {live} RETURNING session_data"
