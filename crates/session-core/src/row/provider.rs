@@ -202,12 +202,9 @@ impl<B: RowBackend> Provider for RowProvider<B> {
 
 /// Implements [`Provider`] for an engine's own type by handing every call to its field
 /// `$field`, a [`RowProvider`] (or any provider): for engines that wrap a `RowProvider` in
-/// a type of their own, to give it constructors and accessors.
-///
-/// ```ignore
-/// pub struct MyProvider(session_core::row::RowProvider<MyBackend>);
-/// session_core::forward_provider!(MyProvider => 0);
-/// ```
+/// a type of their own, to give it constructors and accessors. For
+/// `pub struct MyProvider(RowProvider<MyBackend>)` that is
+/// `session_core::forward_provider!(MyProvider => 0);` (the SQL engines do this).
 #[macro_export]
 macro_rules! forward_provider {
     ($ty:ty => $field:tt) => {
