@@ -165,34 +165,46 @@ pub fn build_tests(workspace: &Workspace) -> Result<Build, child::WaitError> {
     let mut cmd = Command::new(cargo());
     cmd.arg("test")
         .args(PACKAGE_SELECTION)
-        .args(["--no-run", "--message-format=json-render-diagnostics"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped());
+        .args(["--no-run", "--message-format=json-render-diagnostics"]);
+    let (status, mut executables) =
+        run_reading_lines(cmd, Vec::new(), |executables, line| {
+            match serde_json::from_str::<Value>(line) {
+                Ok(message) => executables.extend(parse_artifact(&message, workspace)),
+                Err(_) => println!("{line}"),
+            }
+        })?;
+    executables.sort_by(|a: &TestExecutable, b: &TestExecutable| {
+        (&a.package, &a.kind, &a.target).cmp(&(&b.package, &b.kind, &b.target))
+    });
+    Ok(Build {
+        status,
+        executables,
+    })
+}
+
+/// Runs `cmd` with its standard output piped to a reader thread that feeds each line to
+/// `on_line` (starting from `state`), while this thread waits for the child (giving up on
+/// Ctrl-C). Returns the exit status and the state.
+fn run_reading_lines<T: Default + Send>(
+    mut cmd: Command,
+    state: T,
+    on_line: impl Fn(&mut T, &str) + Send,
+) -> Result<(ExitStatus, T), child::WaitError> {
+    cmd.stdin(Stdio::null()).stdout(Stdio::piped());
     let mut process = cmd.spawn()?;
     let stdout = process.stdout.take();
     thread::scope(|scope| {
-        let reader = scope.spawn(|| {
-            let mut executables = Vec::new();
-            let Some(stdout) = stdout else {
-                return executables;
-            };
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                match serde_json::from_str::<Value>(&line) {
-                    Ok(message) => executables.extend(parse_artifact(&message, workspace)),
-                    Err(_) => println!("{line}"),
+        let reader = scope.spawn(move || {
+            let mut state = state;
+            if let Some(stdout) = stdout {
+                for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                    on_line(&mut state, &line);
                 }
             }
-            executables
+            state
         });
         let status = child::wait(&mut process)?;
-        let mut executables = reader.join().unwrap_or_default();
-        executables.sort_by(|a, b| {
-            (&a.package, &a.kind, &a.target).cmp(&(&b.package, &b.kind, &b.target))
-        });
-        Ok(Build {
-            status,
-            executables,
-        })
+        Ok((status, reader.join().unwrap_or_default()))
     })
 }
 
@@ -212,31 +224,17 @@ pub fn run_doc_tests(envs: &[(String, String)]) -> Result<DocTests, child::WaitE
     cmd.arg("test")
         .args(PACKAGE_SELECTION)
         .args(["--doc", "--no-fail-fast"])
-        .envs(envs.iter().map(|(k, v)| (k, v)))
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped());
-    let mut process = cmd.spawn()?;
-    let stdout = process.stdout.take();
-    thread::scope(|scope| {
-        let reader = scope.spawn(|| {
-            let mut tracker = DocTestTracker::default();
-            let Some(stdout) = stdout else {
-                return tracker.failed;
-            };
+        .envs(envs.iter().map(|(k, v)| (k, v)));
+    let (status, tracker) =
+        run_reading_lines(cmd, DocTestTracker::default(), |tracker, line| {
             let mut out = std::io::stdout();
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                let _ = writeln!(out, "{line}");
-                let _ = out.flush();
-                tracker.line(&line);
-            }
-            tracker.failed
-        });
-        let status = child::wait(&mut process)?;
-        let failed_crates = reader.join().unwrap_or_default();
-        Ok(DocTests {
-            status,
-            failed_crates,
-        })
+            let _ = writeln!(out, "{line}");
+            let _ = out.flush();
+            tracker.line(line);
+        })?;
+    Ok(DocTests {
+        status,
+        failed_crates: tracker.failed,
     })
 }
 

@@ -8,16 +8,11 @@ use session_testkit::sql::StatementCosts;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn statements_per_request() {
     let expected = StatementCosts {
-        new_empty: 0,
-        new_with_data: 1,
-        read_only: 1,
-        changed: 2,
         // Reading, then refreshing the expiry with an UPDATE.
         refresh_due: 2,
-        concurrent_changes: 6,
-        regenerate: 3,
         // UPDATE of the key, then a SELECT of the moved row.
         regenerate_id: 2,
+        ..StatementCosts::COMMON
     };
     session_testkit::sql::statements_per_request(&common::engine(), expected).await;
 }

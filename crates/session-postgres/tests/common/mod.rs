@@ -1,24 +1,14 @@
 //! This engine as the shared SQL test scenarios of `session-testkit` see it.
 
-use std::sync::Arc;
-use std::time::Duration;
-
-use session_core::Provider;
-use session_postgres::{create_table_sql, PostgresProvider};
 use session_testkit::sql::{Dialect, SqlEngine};
 
 /// The engine, its server (`POSTGRES_URL`) and its constructor.
 pub fn engine() -> SqlEngine {
-    SqlEngine {
+    session_testkit::sql_engine! {
         dialect: Dialect::Postgres,
         name: "postgres",
         alias: "postgresql",
-        connect: |config| {
-            Box::pin(async move {
-                let provider = PostgresProvider::connect(&config, Duration::from_secs(60)).await?;
-                Ok(Arc::new(provider) as Arc<dyn Provider>)
-            })
-        },
-        create_table_sql,
+        provider: session_postgres::PostgresProvider,
+        create_table_sql: session_postgres::create_table_sql,
     }
 }

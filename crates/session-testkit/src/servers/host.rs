@@ -9,7 +9,10 @@ use std::path::{Path, PathBuf};
 
 use tempfile::TempDir;
 
-use super::ServerError;
+use std::process::Command;
+
+use super::process::{self, ServerProcess};
+use super::{ServerError, ServerKind};
 
 /// The user servers run as when xtask runs as root, unless `XTASK_SERVER_USER` names another.
 const DEFAULT_SERVER_USER: &str = "nobody";
@@ -155,7 +158,7 @@ fn lookup_user(passwd: &str, name: &str) -> Option<(u32, u32)> {
 /// Creates a fresh temporary directory for a server under `/tmp` (short, so unix socket paths
 /// stay under the length limit, and reachable by the server user even when root's `TMPDIR`
 /// is not), owned by the server user.
-pub(crate) fn server_dir(server: &str, run_as: &RunAs) -> Result<TempDir, ServerError> {
+fn server_dir(server: &str, run_as: &RunAs) -> Result<TempDir, ServerError> {
     let base = if Path::new("/tmp").is_dir() {
         PathBuf::from("/tmp")
     } else {
@@ -172,6 +175,60 @@ pub(crate) fn server_dir(server: &str, run_as: &RunAs) -> Result<TempDir, Server
         })?;
     run_as.give(dir.path())?;
     Ok(dir)
+}
+
+/// Where one server lives: its temporary directory (removed when this drops), its log file
+/// in there, and the user it runs as.
+pub(crate) struct Site {
+    kind: ServerKind,
+    dir: TempDir,
+    log: PathBuf,
+    run_as: RunAs,
+}
+
+impl Site {
+    /// Works out the server user and creates the directory for a server of `kind`.
+    pub(crate) fn new(kind: ServerKind) -> Result<Self, ServerError> {
+        let run_as = RunAs::detect()?;
+        let dir = server_dir(kind.name(), &run_as)?;
+        let log = dir.path().join(format!("{}.log", kind.name()));
+        Ok(Site {
+            kind,
+            dir,
+            log,
+            run_as,
+        })
+    }
+
+    /// The kind of server that lives here.
+    pub(crate) fn kind(&self) -> ServerKind {
+        self.kind
+    }
+
+    /// The server's directory.
+    pub(crate) fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// The server's log file.
+    pub(crate) fn log(&self) -> &Path {
+        &self.log
+    }
+
+    /// A command for `program` running as the server user in the server's directory.
+    pub(crate) fn command(&self, program: &Path) -> Command {
+        process::command(program, self.path(), &self.run_as)
+    }
+
+    /// Spawns the server process `cmd` with its output going to the log.
+    pub(crate) fn spawn(
+        &self,
+        server: &'static str,
+        cmd: Command,
+        stop_signal: libc::c_int,
+    ) -> Result<ServerProcess, ServerError> {
+        ServerProcess::spawn(server, cmd, &self.log, stop_signal)
+    }
 }
 
 #[cfg(test)]

@@ -2,12 +2,12 @@
 //! (and a unix socket in the temporary directory, used for setup as root). A user `session`
 //! (password `session`, all privileges) and a database `sessions` are created.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
-use super::host::{self, RunAs};
-use super::process::{self, ServerProcess};
-use super::{Launcher, RunningServer, ServerError, ServerKind};
+use super::host::{self, Site};
+use super::process;
+use super::{Launch, RunningServer, ServerError, ServerKind};
 
 /// Settings passed to both the bootstrap and the server, chosen for a fast start.
 const FAST_START: [&str; 4] = [
@@ -33,77 +33,52 @@ pub(super) fn start(port: u16) -> Result<RunningServer, ServerError> {
         "",
     )?;
     let client = host::find_binary(&["mariadb", "mysql"], "mariadb-client", "")?;
-    let run_as = RunAs::detect()?;
-    let dir = host::server_dir("mariadb", &run_as)?;
-    let data = dir.path().join("data");
-    let socket = dir.path().join("mariadb.sock");
+    let site = Site::new(ServerKind::MariaDb)?;
 
-    let mut install = process::command(&install_db, dir.path(), &run_as);
+    let mut install = site.command(&install_db);
     install
         .arg("--no-defaults")
-        .arg(path_arg("--datadir", &data))
+        .arg(path_arg("--datadir", &site.path().join("data")))
         .args(["--auth-root-authentication-method=normal", "--skip-test-db"])
         .args(FAST_START);
     process::run_tool("mariadb-install-db", &mut install)?;
 
-    let log = dir.path().join("mariadb.log");
-    let launcher = launcher(
-        LaunchPaths {
-            mariadbd,
-            client: client.clone(),
-            dir: dir.path().to_path_buf(),
-            log: log.clone(),
-        },
-        port,
-        run_as,
-    );
-    let server = launcher()?;
-    process::run_tool(
-        "creating the MariaDB user and database",
-        client_command(&client, &socket).args(["-e", SETUP_SQL]),
-    )?;
-    Ok(RunningServer::new(
-        format!("mysql://session:session@127.0.0.1:{port}/sessions"),
-        ServerKind::MariaDb,
-        dir,
-        log,
-        launcher,
-        server,
-    ))
-}
-
-/// Where a MariaDB server's programs and files are.
-struct LaunchPaths {
-    mariadbd: PathBuf,
-    client: PathBuf,
-    dir: PathBuf,
-    log: PathBuf,
-}
-
-/// Starts `mariadbd` on the data directory under `paths.dir`, ready when the root user can
-/// run a query over the unix socket.
-fn launcher(paths: LaunchPaths, port: u16, run_as: RunAs) -> Launcher {
-    Box::new(move || {
-        let dir = paths.dir.as_path();
-        let socket = dir.join("mariadb.sock");
-        let mut cmd = process::command(&paths.mariadbd, dir, &run_as);
-        cmd.arg("--no-defaults")
-            .arg(path_arg("--datadir", &dir.join("data")))
-            .arg(path_arg("--socket", &socket))
-            .arg(path_arg("--pid-file", &dir.join("mariadb.pid")))
-            .arg(path_arg("--tmpdir", dir))
-            .arg(format!("--port={port}"))
-            .args(["--bind-address=127.0.0.1", "--skip-networking=0"])
-            .args(FAST_START);
-        let mut server = ServerProcess::spawn("mariadbd", cmd, &paths.log, libc::SIGTERM)?;
-        server.wait_ready(|| {
+    let probe_client = client.clone();
+    let launch = Launch {
+        program: "mariadbd",
+        stop_signal: libc::SIGTERM,
+        command: Box::new(move |site| {
+            let dir = site.path();
+            let mut cmd = site.command(&mariadbd);
+            cmd.arg("--no-defaults")
+                .arg(path_arg("--datadir", &dir.join("data")))
+                .arg(path_arg("--socket", &socket(site)))
+                .arg(path_arg("--pid-file", &dir.join("mariadb.pid")))
+                .arg(path_arg("--tmpdir", dir))
+                .arg(format!("--port={port}"))
+                .args(["--bind-address=127.0.0.1", "--skip-networking=0"])
+                .args(FAST_START);
+            cmd
+        }),
+        ready: Box::new(move |site| {
             process::accepts(port)
                 && process::succeeds(
-                    client_command(&paths.client, &socket).args(["-e", "SELECT 1"]),
+                    client_command(&probe_client, &socket(site)).args(["-e", "SELECT 1"]),
                 )
-        })?;
-        Ok(server)
-    })
+        }),
+    };
+    let url = format!("mysql://session:session@127.0.0.1:{port}/sessions");
+    let server = RunningServer::launch(url, site, launch)?;
+    process::run_tool(
+        "creating the MariaDB user and database",
+        client_command(&client, &socket(&server.site)).args(["-e", SETUP_SQL]),
+    )?;
+    Ok(server)
+}
+
+/// The server's unix socket, in its directory.
+fn socket(site: &Site) -> std::path::PathBuf {
+    site.path().join("mariadb.sock")
 }
 
 /// `--name=path` as one argument.

@@ -16,12 +16,11 @@ mod redis;
 use std::fmt;
 use std::fs;
 use std::io;
-use std::path::PathBuf;
+use std::process::Command;
 use std::thread;
 use std::time::Duration;
 
-use tempfile::TempDir;
-
+use host::Site;
 use process::ServerProcess;
 
 /// How long a server may take to accept connections before its start counts as failed.
@@ -139,9 +138,26 @@ impl ServerError {
     }
 }
 
-/// Starts (or starts again) a server's process on its data directory and waits until it
-/// accepts connections.
-pub(crate) type Launcher = Box<dyn Fn() -> Result<ServerProcess, ServerError> + Send + Sync>;
+/// How to start (or start again) a server's process in its site.
+pub(crate) struct Launch {
+    /// The program's name, for messages.
+    pub(crate) program: &'static str,
+    /// The signal that shuts the server down cleanly and quickly.
+    pub(crate) stop_signal: libc::c_int,
+    /// The command that runs the server in the foreground.
+    pub(crate) command: Box<dyn Fn(&Site) -> Command + Send + Sync>,
+    /// True once the server accepts connections.
+    pub(crate) ready: Box<dyn Fn(&Site) -> bool + Send + Sync>,
+}
+
+impl Launch {
+    /// Spawns the server in `site` and waits until it is ready.
+    fn start(&self, site: &Site) -> Result<ServerProcess, ServerError> {
+        let mut process = site.spawn(self.program, (self.command)(site), self.stop_signal)?;
+        process.wait_ready(|| (self.ready)(site))?;
+        Ok(process)
+    }
+}
 
 /// Choices about how a server is started; the default suits most tests.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -158,37 +174,27 @@ pub struct RunningServer {
     /// How clients reach the server: a URL (`mysql://…`, `postgres://…`, `redis://…`) or, for
     /// memcached, `host:port`.
     pub url: String,
-    kind: ServerKind,
-    log: PathBuf,
-    launcher: Launcher,
+    launch: Launch,
     // Field order matters: the process is dropped (stopped) before its directory is removed.
     process: ServerProcess,
-    _dir: TempDir,
+    site: Site,
 }
 
 impl RunningServer {
-    /// Wraps a started server; `launcher` is what started `process`, kept for restarts.
-    pub(crate) fn new(
-        url: String,
-        kind: ServerKind,
-        dir: TempDir,
-        log: PathBuf,
-        launcher: Launcher,
-        process: ServerProcess,
-    ) -> Self {
-        RunningServer {
+    /// Starts the server's process in `site`; `launch` is kept for restarts.
+    pub(crate) fn launch(url: String, site: Site, launch: Launch) -> Result<Self, ServerError> {
+        let process = launch.start(&site)?;
+        Ok(RunningServer {
             url,
-            kind,
-            log,
-            launcher,
+            launch,
             process,
-            _dir: dir,
-        }
+            site,
+        })
     }
 
     /// Which kind of server this is.
     pub fn kind(&self) -> ServerKind {
-        self.kind
+        self.site.kind()
     }
 
     /// The process id of the server (also its process group id).
@@ -206,23 +212,24 @@ impl RunningServer {
     /// is running) and waits until it accepts connections.
     pub fn restart(&mut self) -> Result<(), ServerError> {
         self.process.stop();
-        self.process = (self.launcher)()?;
+        self.process = self.launch.start(&self.site)?;
         Ok(())
     }
 
     /// Everything the server has written to its log so far (stdout and stderr, across
     /// restarts).
     pub fn read_log(&self) -> Result<String, ServerError> {
-        fs::read(&self.log)
+        let log = self.site.log();
+        fs::read(log)
             .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
-            .map_err(|err| ServerError::io(format!("reading {}", self.log.display()), err))
+            .map_err(|err| ServerError::io(format!("reading {}", log.display()), err))
     }
 }
 
 impl fmt::Debug for RunningServer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RunningServer")
-            .field("kind", &self.kind)
+            .field("kind", &self.kind())
             .field("url", &self.url)
             .field("pid", &self.pid())
             .finish()

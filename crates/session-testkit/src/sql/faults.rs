@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use session_core::conformance::Client;
 use session_core::Manager;
 
-use super::{manager_config, restart, with_params, SqlEngine};
+use super::{failing_release, manager_config, release_to, restart, with_params, SqlEngine};
 use crate::servers::StartOptions;
 
 /// Connect and statement timeouts of the provider under test; errors must come within
@@ -30,9 +30,7 @@ pub async fn server_restart_is_survived(engine: &SqlEngine) {
     let mut client = Client::new();
     let session = manager.session_start(&client.request("/")).await.unwrap();
     session.set("user", "asta").await.unwrap();
-    let mut headers = http::HeaderMap::new();
-    session.release(&mut headers).await.unwrap();
-    client.absorb(&headers);
+    release_to(session, &mut client).await;
 
     let server = restart(server, false).await;
 
@@ -48,15 +46,7 @@ pub async fn server_restart_is_survived(engine: &SqlEngine) {
         message.contains(engine.name) && message.contains("read session"),
         "{message}"
     );
-    let fresh = manager
-        .session_start(&Client::new().request("/"))
-        .await
-        .unwrap();
-    fresh.set("k", &1).await.unwrap();
-    let err = fresh
-        .release(&mut http::HeaderMap::new())
-        .await
-        .expect_err("release with the server down");
+    let err = failing_release(&manager, "k", &1, "release with the server down").await;
     assert!(err.is_backend(), "not a backend error: {err}");
     let took = began.elapsed();
     let bound = Duration::from_secs(2 * (2 * TIMEOUT_SECS) + 2);

@@ -28,10 +28,10 @@ pub use faults::server_restart_is_survived;
 pub use raw::{RawPool, RowLock};
 pub use scenarios::{
     a_row_locked_elsewhere_fails_within_the_timeouts_then_recovers,
-    create_table_off_needs_the_dba_table,
-    expired_rows_are_hidden_before_gc_and_gc_deletes_them_in_batches,
-    many_writers_on_a_small_pool_all_keep_their_changes, store_one,
-    the_native_dsn_reaches_the_server,
+    create_table_off_needs_the_dba_table, drop_test_table,
+    expired_rows_are_hidden_before_gc_and_gc_deletes_them_in_batches, failing_release,
+    manager_on_new_table, many_writers_on_a_small_pool_all_keep_their_changes, release_to,
+    store_one, the_native_dsn_reaches_the_server,
 };
 pub use statements::{statements_per_request, StatementCosts};
 
@@ -120,6 +120,46 @@ pub(crate) async fn restart(mut server: RunningServer, start_again: bool) -> Run
     })
     .await
     .expect("the server-restarting thread")
+}
+
+/// Builds the [`SqlEngine`] of an engine crate whose provider has
+/// `async fn connect(config: &str, max_lifetime: Duration) -> Result<Self>` (connected with a
+/// one-minute lifetime) and a `create_table_sql(table) -> String` function.
+///
+/// ```text
+/// session_testkit::sql_engine! {
+///     dialect: Dialect::MySql,
+///     name: "mysql",
+///     alias: "MySQL",
+///     provider: session_mysql::MysqlProvider,
+///     create_table_sql: session_mysql::create_table_sql,
+/// }
+/// ```
+#[macro_export]
+macro_rules! sql_engine {
+    (
+        dialect: $dialect:expr,
+        name: $name:literal,
+        alias: $alias:literal,
+        provider: $provider:ty,
+        create_table_sql: $create:path $(,)?
+    ) => {
+        $crate::sql::SqlEngine {
+            dialect: $dialect,
+            name: $name,
+            alias: $alias,
+            connect: |config| {
+                ::std::boxed::Box::pin(async move {
+                    let lifetime = ::std::time::Duration::from_secs(60);
+                    let provider = <$provider>::connect(&config, lifetime).await?;
+                    let provider: ::std::sync::Arc<dyn ::session_core::Provider> =
+                        ::std::sync::Arc::new(provider);
+                    Ok(provider)
+                })
+            },
+            create_table_sql: $create,
+        }
+    };
 }
 
 /// Defines the `#[tokio::test]`s of the scenarios every SQL engine shares, each calling the

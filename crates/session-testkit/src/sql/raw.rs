@@ -4,11 +4,23 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use sqlx::mysql::{MySql, MySqlPool, MySqlPoolOptions};
-use sqlx::postgres::{PgPool, PgPoolOptions, Postgres};
-use sqlx::Transaction;
+use sqlx::mysql::{MySql, MySqlPool};
+use sqlx::pool::PoolOptions;
+use sqlx::postgres::{PgPool, Postgres};
+use sqlx::{Database, Pool, Transaction};
 
 use super::Dialect;
+
+/// Runs `$body` with `$pool` bound to the pool inside `$raw`, whichever server it is on:
+/// the body is the same text for both, type-checked once per driver.
+macro_rules! with_pool {
+    ($raw:expr, |$pool:ident| $body:expr) => {
+        match $raw {
+            RawPool::MySql($pool) => $body,
+            RawPool::Postgres($pool) => $body,
+        }
+    };
+}
 
 /// A small pool on the test server, in the server's dialect.
 #[derive(Debug, Clone)]
@@ -39,27 +51,34 @@ impl RowLock {
     }
 }
 
+/// A pool of at most two connections to `url`.
+async fn small_pool<DB: Database>(url: &str) -> Pool<DB> {
+    PoolOptions::<DB>::new()
+        .max_connections(2)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect(url)
+        .await
+        .unwrap_or_else(|err| panic!("connecting to the test server: {err}"))
+}
+
+impl From<Transaction<'static, MySql>> for RowLock {
+    fn from(tx: Transaction<'static, MySql>) -> Self {
+        RowLock::MySql(tx)
+    }
+}
+
+impl From<Transaction<'static, Postgres>> for RowLock {
+    fn from(tx: Transaction<'static, Postgres>) -> Self {
+        RowLock::Postgres(tx)
+    }
+}
+
 impl RawPool {
     /// Connects to `url` with at most two connections.
     pub async fn connect(dialect: Dialect, url: &str) -> Self {
-        let timeout = Duration::from_secs(10);
         match dialect {
-            Dialect::MySql => RawPool::MySql(
-                MySqlPoolOptions::new()
-                    .max_connections(2)
-                    .acquire_timeout(timeout)
-                    .connect(url)
-                    .await
-                    .expect("connect to the test server"),
-            ),
-            Dialect::Postgres => RawPool::Postgres(
-                PgPoolOptions::new()
-                    .max_connections(2)
-                    .acquire_timeout(timeout)
-                    .connect(url)
-                    .await
-                    .expect("connect to the test server"),
-            ),
+            Dialect::MySql => RawPool::MySql(small_pool(url).await),
+            Dialect::Postgres => RawPool::Postgres(small_pool(url).await),
         }
     }
 
@@ -73,21 +92,18 @@ impl RawPool {
 
     /// Runs `sql` (one or more statements, nothing bound).
     pub async fn execute(&self, sql: &str) {
-        match self {
-            RawPool::MySql(pool) => sqlx::raw_sql(sql).execute(pool).await.map(drop),
-            RawPool::Postgres(pool) => sqlx::raw_sql(sql).execute(pool).await.map(drop),
-        }
+        with_pool!(self, |pool| sqlx::raw_sql(sql)
+            .execute(pool)
+            .await
+            .map(drop))
         .unwrap_or_else(|err| panic!("{sql}: {err}"));
     }
 
     /// The value of `SELECT COUNT(*) FROM {from}` (`from` already quoted).
     pub async fn count(&self, from: &str) -> i64 {
         let sql = format!("SELECT COUNT(*) FROM {from}");
-        match self {
-            RawPool::MySql(pool) => sqlx::query_scalar(&sql).fetch_one(pool).await,
-            RawPool::Postgres(pool) => sqlx::query_scalar(&sql).fetch_one(pool).await,
-        }
-        .unwrap_or_else(|err| panic!("{sql}: {err}"))
+        with_pool!(self, |pool| sqlx::query_scalar(&sql).fetch_one(pool).await)
+            .unwrap_or_else(|err| panic!("{sql}: {err}"))
     }
 
     /// Overwrites the stored bytes of session `sid` in `table`.
@@ -99,20 +115,12 @@ impl RawPool {
             d.placeholder(1),
             d.placeholder(2)
         );
-        match self {
-            RawPool::MySql(pool) => sqlx::query(&sql)
-                .bind(data)
-                .bind(sid)
-                .execute(pool)
-                .await
-                .map(drop),
-            RawPool::Postgres(pool) => sqlx::query(&sql)
-                .bind(data)
-                .bind(sid)
-                .execute(pool)
-                .await
-                .map(drop),
-        }
+        with_pool!(self, |pool| sqlx::query(&sql)
+            .bind(data)
+            .bind(sid)
+            .execute(pool)
+            .await
+            .map(drop))
         .expect("corrupt a row");
     }
 
@@ -124,26 +132,15 @@ impl RawPool {
             d.quote(table),
             d.placeholder(1)
         );
-        match self {
-            RawPool::MySql(pool) => {
-                let mut tx = pool.begin().await.expect("begin");
-                sqlx::query(&sql)
-                    .bind(sid)
-                    .execute(&mut *tx)
-                    .await
-                    .expect("lock the row");
-                RowLock::MySql(tx)
-            }
-            RawPool::Postgres(pool) => {
-                let mut tx = pool.begin().await.expect("begin");
-                sqlx::query(&sql)
-                    .bind(sid)
-                    .execute(&mut *tx)
-                    .await
-                    .expect("lock the row");
-                RowLock::Postgres(tx)
-            }
-        }
+        with_pool!(self, |pool| {
+            let mut tx = pool.begin().await.expect("begin");
+            sqlx::query(&sql)
+                .bind(sid)
+                .execute(&mut *tx)
+                .await
+                .expect("lock the row");
+            RowLock::from(tx)
+        })
     }
 
     /// Drops a test's table.

@@ -4,8 +4,9 @@
 
 use std::time::{Duration, Instant};
 
+use serde::Serialize;
 use session_core::conformance::Client;
-use session_core::{Context, Manager};
+use session_core::{Context, Error, Manager, Session};
 
 use super::{manager_config, unique_table, with_params, RawPool, SqlEngine};
 
@@ -14,10 +15,63 @@ pub async fn store_one(manager: &Manager, key: &str, value: i64) -> Client {
     let mut client = Client::new();
     let session = manager.session_start(&client.request("/")).await.unwrap();
     session.set(key, &value).await.unwrap();
+    release_to(session, &mut client).await;
+    client
+}
+
+/// Releases `session` and lets `client` take the cookies of the response.
+pub async fn release_to(session: Session, client: &mut Client) {
     let mut headers = http::HeaderMap::new();
     session.release(&mut headers).await.unwrap();
     client.absorb(&headers);
-    client
+}
+
+/// The test server, a fresh table `prefix_…` on it, and a manager of the engine on that
+/// table with `params` (`&`-separated, or empty) added to its config. `None`, after saying
+/// so, when `test` is skipped.
+pub async fn manager_on_new_table(
+    engine: &SqlEngine,
+    test: &str,
+    prefix: &str,
+    params: &str,
+) -> Option<(String, String, Manager)> {
+    let url = engine.server_url(test)?;
+    let table = unique_table(prefix);
+    let mut cfg = with_params(&url, &format!("table={table}"));
+    if !params.is_empty() {
+        cfg = with_params(&cfg, params);
+    }
+    let manager = Manager::new(engine.name, manager_config(cfg))
+        .await
+        .unwrap_or_else(|err| panic!("{} manager for {test}: {err}", engine.name));
+    Some((url, table, manager))
+}
+
+/// Drops a test's table on the server at `url`.
+pub async fn drop_test_table(engine: &SqlEngine, url: &str, table: &str) {
+    RawPool::connect(engine.dialect, url)
+        .await
+        .drop_table(table)
+        .await;
+}
+
+/// Starts a session for a new visitor, sets `key` to `value`, and returns the error that
+/// releasing it must end in (`why` it must fail goes into the panic if it does not).
+pub async fn failing_release<T: Serialize + Sync + ?Sized>(
+    manager: &Manager,
+    key: &str,
+    value: &T,
+    why: &str,
+) -> Error {
+    let session = manager
+        .session_start(&Client::new().request("/"))
+        .await
+        .unwrap();
+    session.set(key, value).await.unwrap();
+    session
+        .release(&mut http::HeaderMap::new())
+        .await
+        .expect_err(why)
 }
 
 /// Expired rows are invisible before GC runs, and GC deletes more than two batches of them
@@ -62,23 +116,12 @@ pub async fn expired_rows_are_hidden_before_gc_and_gc_deletes_them_in_batches(en
 /// With `create_table=false` writes fail, naming the table, until a DBA creates it with the
 /// engine's own statement; then the same manager works.
 pub async fn create_table_off_needs_the_dba_table(engine: &SqlEngine) {
-    let Some(url) = engine.server_url("create_table_off") else {
+    let Some((url, table, manager)) =
+        manager_on_new_table(engine, "create_table_off", "dba", "create_table=false").await
+    else {
         return;
     };
-    let table = unique_table("dba");
-    let cfg = with_params(&url, &format!("table={table}&create_table=false"));
-    let manager = Manager::new(engine.name, manager_config(cfg))
-        .await
-        .unwrap();
-    let session = manager
-        .session_start(&Client::new().request("/"))
-        .await
-        .unwrap();
-    session.set("k", &1).await.unwrap();
-    let err = session
-        .release(&mut http::HeaderMap::new())
-        .await
-        .expect_err("no table yet");
+    let err = failing_release(&manager, "k", &1, "no table yet").await;
     assert!(
         err.is_backend() && err.to_string().contains(&table),
         "{err}"
@@ -107,23 +150,17 @@ pub async fn the_native_dsn_reaches_the_server(engine: &SqlEngine) {
     let client = store_one(&manager, "dsn", 7).await;
     let session = manager.session_start(&client.request("/")).await.unwrap();
     assert_eq!(session.get::<i64>("dsn").await.unwrap(), Some(7));
-    RawPool::connect(engine.dialect, &url)
-        .await
-        .drop_table(&table)
-        .await;
+    drop_test_table(engine, &url, &table).await;
 }
 
 /// 24 concurrent requests changing one session through a pool of two connections all keep
 /// their changes.
 pub async fn many_writers_on_a_small_pool_all_keep_their_changes(engine: &SqlEngine) {
-    let Some(url) = engine.server_url("many_writers") else {
+    let Some((url, table, manager)) =
+        manager_on_new_table(engine, "many_writers", "writers", "max_connections=2").await
+    else {
         return;
     };
-    let table = unique_table("writers");
-    let cfg = with_params(&url, &format!("table={table}&max_connections=2"));
-    let manager = Manager::new(engine.name, manager_config(cfg))
-        .await
-        .unwrap();
     let client = store_one(&manager, "base", 0).await;
     let mut tasks = Vec::new();
     for i in 0..24i64 {
@@ -146,26 +183,18 @@ pub async fn many_writers_on_a_small_pool_all_keep_their_changes(engine: &SqlEng
         );
     }
     assert_eq!(session.get::<i64>("base").await.unwrap(), Some(0));
-    RawPool::connect(engine.dialect, &url)
-        .await
-        .drop_table(&table)
-        .await;
+    drop_test_table(engine, &url, &table).await;
 }
 
 /// A row locked by another transaction makes the write fail with a backend error within the
 /// configured timeouts; once the lock is gone the session works again.
 pub async fn a_row_locked_elsewhere_fails_within_the_timeouts_then_recovers(engine: &SqlEngine) {
-    let Some(url) = engine.server_url("locked_row") else {
+    let timeouts = "connect_timeout=1s&statement_timeout=1s";
+    let Some((url, table, manager)) =
+        manager_on_new_table(engine, "locked_row", "locked", timeouts).await
+    else {
         return;
     };
-    let table = unique_table("locked");
-    let cfg = with_params(
-        &url,
-        &format!("table={table}&connect_timeout=1s&statement_timeout=1s"),
-    );
-    let manager = Manager::new(engine.name, manager_config(cfg))
-        .await
-        .unwrap();
     let client = store_one(&manager, "k", 1).await;
     let sid = client.cookie("beegosessionID").unwrap().to_owned();
     let session = manager.session_start(&client.request("/")).await.unwrap();
