@@ -47,6 +47,77 @@ where
     }
 }
 
+/// How operations on a bounded connection pool are bounded, and what its errors mean: for
+/// engines on a pooled client (SQL, Redis, …).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pooled {
+    /// How long one operation may take, waiting for a connection included.
+    pub limit: Duration,
+    /// How often an operation is tried on a connection that turns out dead.
+    pub attempts: usize,
+    /// How long waiting for a connection may take.
+    pub connect_timeout: Duration,
+    /// The pool's size.
+    pub max_connections: u32,
+}
+
+impl Pooled {
+    /// For a pool of `max_connections`: an operation may wait `connect_timeout` for a
+    /// connection and run `statement_timeout`, and is tried once more than the pool has
+    /// connections (each dead idle connection uses up one attempt).
+    pub fn new(
+        max_connections: u32,
+        connect_timeout: Duration,
+        statement_timeout: Duration,
+    ) -> Self {
+        Pooled {
+            limit: connect_timeout + statement_timeout,
+            attempts: max_connections as usize + 1,
+            connect_timeout,
+            max_connections,
+        }
+    }
+
+    /// Runs `op` as [`bounded`] does. A final error that `is_pool_timeout` recognises (the
+    /// pool handed out no connection in time, which client libraries seldom explain)
+    /// becomes one saying what that means.
+    pub async fn run<T, E, F, Fut>(
+        &self,
+        engine: &'static str,
+        action: &'static str,
+        is_connection_lost: impl Fn(&E) -> bool,
+        is_pool_timeout: impl Fn(&E) -> bool,
+        op: F,
+    ) -> Result<T>
+    where
+        E: std::error::Error + Send + Sync + 'static,
+        F: FnMut() -> Fut,
+        Fut: Future<Output = std::result::Result<T, E>>,
+    {
+        let result = bounded(
+            engine,
+            action,
+            self.limit,
+            self.attempts,
+            is_connection_lost,
+            op,
+        );
+        result.await.map_err(|error| match error {
+            Error::Backend { source, .. }
+                if source.downcast_ref::<E>().is_some_and(&is_pool_timeout) =>
+            {
+                let why = format!(
+                    "no connection to the server within {:?}: it is down or unreachable, or all \
+                     {} pooled connections are busy",
+                    self.connect_timeout, self.max_connections
+                );
+                Error::backend(engine, action, why)
+            }
+            other => other,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -83,5 +154,34 @@ mod tests {
         .await;
         let err = out.unwrap_err().to_string();
         assert!(err.contains("no answer within"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_pool_timeout_is_explained() {
+        let pooled = Pooled::new(4, Duration::from_secs(1), Duration::from_secs(1));
+        assert_eq!(pooled.attempts, 5);
+        let timed_out = |e: &std::io::Error| e.kind() == std::io::ErrorKind::WouldBlock;
+        let out: Result<()> = pooled
+            .run(
+                "t",
+                "read",
+                |_| false,
+                timed_out,
+                || async { Err(std::io::Error::from(std::io::ErrorKind::WouldBlock)) },
+            )
+            .await;
+        let err = out.unwrap_err().to_string();
+        assert!(err.contains("all 4 pooled connections are busy"), "{err}");
+        let out: Result<()> = pooled
+            .run(
+                "t",
+                "read",
+                |_| false,
+                timed_out,
+                || async { Err(std::io::Error::from(std::io::ErrorKind::PermissionDenied)) },
+            )
+            .await;
+        let err = out.unwrap_err().to_string();
+        assert!(!err.contains("pooled connections"), "{err}");
     }
 }

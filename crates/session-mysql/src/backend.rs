@@ -23,10 +23,7 @@ pub struct Backend {
     pub(crate) table: String,
     /// Whole seconds, as `session_expiry` counts them.
     pub(crate) lifetime: Duration,
-    pub(crate) limit: Duration,
-    pub(crate) attempts: usize,
-    pub(crate) connect_timeout: Duration,
-    pub(crate) max_connections: u32,
+    pub(crate) pooled: retry::Pooled,
 }
 
 impl Backend {
@@ -40,39 +37,11 @@ impl Backend {
         F: FnMut() -> Fut,
         Fut: std::future::Future<Output = std::result::Result<T, sqlx::Error>>,
     {
-        retry::bounded(
-            ENGINE,
-            action,
-            self.limit,
-            self.attempts,
-            is_connection_lost,
-            op,
-        )
-        .await
-        .map_err(|error| self.explain(error))
-    }
-
-    /// sqlx's "pool timed out" does not say why; say what it means here.
-    fn explain(&self, error: Error) -> Error {
-        match error {
-            Error::Backend {
-                engine,
-                action,
-                source,
-            } if matches!(
-                source.downcast_ref::<sqlx::Error>(),
-                Some(sqlx::Error::PoolTimedOut)
-            ) =>
-            {
-                let why = format!(
-                    "no connection to the server within {:?}: it is down or unreachable, or all \
-                     {} pooled connections are busy",
-                    self.connect_timeout, self.max_connections
-                );
-                Error::backend(engine, action, why)
-            }
-            other => other,
-        }
+        let pool_timeout = |e: &sqlx::Error| matches!(e, sqlx::Error::PoolTimedOut);
+        let pooled = &self.pooled;
+        pooled
+            .run(ENGINE, action, is_connection_lost, pool_timeout, op)
+            .await
     }
 
     pub(crate) async fn ensure_table(&self) -> Result<()> {

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use session_core::row::RowProvider;
-use session_core::Result;
+use session_core::{retry, Result};
 use sqlx::mysql::{MySqlPool, MySqlPoolOptions};
 
 use crate::backend::Backend;
@@ -61,10 +61,11 @@ impl MysqlProvider {
             sql: Statements::new(&table, &index, max_lifetime),
             table,
             lifetime: Duration::from_secs(sql::lifetime_secs(max_lifetime)),
-            limit: params.connect_timeout + params.statement_timeout,
-            attempts: params.max_connections as usize + 1,
-            connect_timeout: params.connect_timeout,
-            max_connections: params.max_connections,
+            pooled: retry::Pooled::new(
+                params.max_connections,
+                params.connect_timeout,
+                params.statement_timeout,
+            ),
         };
         if params.create_table {
             backend.ensure_table().await?;

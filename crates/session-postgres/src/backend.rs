@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use session_core::row::{Expiry, LoadedRow, RowBackend};
-use session_core::{async_trait, retry, Error, Result, SessionData};
+use session_core::{async_trait, retry, Result, SessionData};
 use sqlx::postgres::PgPool;
 
 use crate::sql::{Statements, GC_BATCH};
@@ -18,10 +18,7 @@ pub struct Backend {
     pub(crate) sql: Statements,
     pub(crate) table: String,
     pub(crate) lifetime: Duration,
-    pub(crate) limit: Duration,
-    pub(crate) attempts: usize,
-    pub(crate) connect_timeout: Duration,
-    pub(crate) max_connections: u32,
+    pub(crate) pooled: retry::Pooled,
 }
 
 impl Backend {
@@ -31,39 +28,11 @@ impl Backend {
         F: FnMut() -> Fut,
         Fut: std::future::Future<Output = std::result::Result<T, sqlx::Error>>,
     {
-        retry::bounded(
-            ENGINE,
-            action,
-            self.limit,
-            self.attempts,
-            is_connection_lost,
-            op,
-        )
-        .await
-        .map_err(|error| self.explain(error))
-    }
-
-    /// sqlx's "pool timed out" does not say why; say what it means here.
-    fn explain(&self, error: Error) -> Error {
-        match error {
-            Error::Backend {
-                engine,
-                action,
-                source,
-            } if matches!(
-                source.downcast_ref::<sqlx::Error>(),
-                Some(sqlx::Error::PoolTimedOut)
-            ) =>
-            {
-                let why = format!(
-                    "no connection to the server within {:?}: it is down or unreachable, or all \
-                     {} pooled connections are busy",
-                    self.connect_timeout, self.max_connections
-                );
-                Error::backend(engine, action, why)
-            }
-            other => other,
-        }
+        let pool_timeout = |e: &sqlx::Error| matches!(e, sqlx::Error::PoolTimedOut);
+        let pooled = &self.pooled;
+        pooled
+            .run(ENGINE, action, is_connection_lost, pool_timeout, op)
+            .await
     }
 
     /// Runs a statement built by `build` (called again for each retry); rows affected.

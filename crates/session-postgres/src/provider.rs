@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use session_core::row::{refresh_slack, RowProvider};
-use session_core::Result;
+use session_core::{retry, Result};
 use sqlx::postgres::{PgPool, PgPoolOptions};
 
 use crate::backend::Backend;
@@ -58,10 +58,11 @@ impl PostgresProvider {
             sql: Statements::new(&table, &index, max_lifetime, slack),
             table,
             lifetime: max_lifetime,
-            limit: params.connect_timeout + params.statement_timeout,
-            attempts: params.max_connections as usize + 1,
-            connect_timeout: params.connect_timeout,
-            max_connections: params.max_connections,
+            pooled: retry::Pooled::new(
+                params.max_connections,
+                params.connect_timeout,
+                params.statement_timeout,
+            ),
         };
         if params.create_table {
             backend.ensure_table().await?;
