@@ -167,12 +167,14 @@ pub fn build_tests(workspace: &Workspace) -> Result<Build, child::WaitError> {
         .args(PACKAGE_SELECTION)
         .args(["--no-run", "--message-format=json-render-diagnostics"]);
     let (status, mut executables) =
-        run_reading_lines(cmd, Vec::new(), |executables, line| {
-            match serde_json::from_str::<Value>(line) {
+        run_reading_lines(
+            cmd,
+            Vec::new(),
+            |executables, line| match serde_json::from_str::<Value>(line) {
                 Ok(message) => executables.extend(parse_artifact(&message, workspace)),
                 Err(_) => println!("{line}"),
-            }
-        })?;
+            },
+        )?;
     executables.sort_by(|a: &TestExecutable, b: &TestExecutable| {
         (&a.package, &a.kind, &a.target).cmp(&(&b.package, &b.kind, &b.target))
     });
@@ -225,13 +227,12 @@ pub fn run_doc_tests(envs: &[(String, String)]) -> Result<DocTests, child::WaitE
         .args(PACKAGE_SELECTION)
         .args(["--doc", "--no-fail-fast"])
         .envs(envs.iter().map(|(k, v)| (k, v)));
-    let (status, tracker) =
-        run_reading_lines(cmd, DocTestTracker::default(), |tracker, line| {
-            let mut out = std::io::stdout();
-            let _ = writeln!(out, "{line}");
-            let _ = out.flush();
-            tracker.line(line);
-        })?;
+    let (status, tracker) = run_reading_lines(cmd, DocTestTracker::default(), |tracker, line| {
+        let mut out = std::io::stdout();
+        let _ = writeln!(out, "{line}");
+        let _ = out.flush();
+        tracker.line(line);
+    })?;
     Ok(DocTests {
         status,
         failed_crates: tracker.failed,
