@@ -17,15 +17,15 @@
 //! # fn main() {}
 //! ```
 //!
-//! The suite builds many [`Manager`](crate::Manager)s through the engine's factory, each with
-//! its own [`ManagerConfig`](crate::ManagerConfig) (lifetimes of one to a few seconds, cookie
+//! The suite builds many [`Manager`]s through the engine's factory, each with
+//! its own [`ManagerConfig`] (lifetimes of one to a few seconds, cookie
 //! attributes, id hashing), and drives them through a [`Client`] that keeps cookies the way a
 //! browser does. It checks what the engine claims in
 //! [`Provider::capabilities`](crate::Provider::capabilities) and skips, with the reason, what
 //! it does not claim. Checks that count sessions or collect garbage run one at a time; the
 //! rest run concurrently, so the suite takes a few seconds, not minutes.
 //!
-//! What it checks (see [`CHECKS`](Suite::check_names) for the names):
+//! What it checks ([`Suite::check_names`] lists the names):
 //! - beego's own session tests: set/get/delete/flush in one request, the cookie a first
 //!   visit gets, the active-session count;
 //! - a round trip across requests by cookie, and (when enabled) by URL query and header;
