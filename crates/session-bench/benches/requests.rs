@@ -1,16 +1,8 @@
-//! One request per iteration on each embedded engine: a new visitor, a read-only request,
+//! One request per iteration on each engine (SQL ones when their servers are named): a new visitor, a read-only request,
 //! and a request that changes one key. Run with `cargo xtask bench`.
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use session_bench::{Target, BENCH_COOKIE_KEYS};
-
-fn engines(dir: &std::path::Path) -> Vec<(&'static str, String)> {
-    vec![
-        ("memory", String::new()),
-        ("file", dir.to_string_lossy().into_owned()),
-        ("cookie", BENCH_COOKIE_KEYS.to_owned()),
-    ]
-}
+use session_bench::{engines, Target};
 
 fn requests(c: &mut Criterion) {
     let runtime = tokio::runtime::Builder::new_multi_thread()
