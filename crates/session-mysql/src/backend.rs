@@ -3,27 +3,32 @@
 use std::time::Duration;
 
 use session_core::row::{Expiry, LoadedRow, RowBackend};
-use session_core::{async_trait, retry, Error, Result, SessionData};
-use sqlx::mysql::{MySqlDatabaseError, MySqlPool};
+use session_core::{async_trait, Error, Result, SessionData};
+use session_sqlx::{Driver, SqlPool};
+use sqlx::mysql::{MySql, MySqlDatabaseError, MySqlQueryResult};
 use sqlx::Row;
 
 use crate::sql::{Statements, GC_BATCH};
 use crate::ENGINE;
 
-type Query<'q> = sqlx::query::Query<'q, sqlx::MySql, sqlx::mysql::MySqlArguments>;
-
 /// Largest stored session: the size of a `BLOB` column.
 pub const MAX_DATA_SIZE: usize = 65_535;
+
+/// What `SqlPool` needs to know about this driver.
+pub(crate) const DRIVER: Driver<MySql> = Driver {
+    engine: ENGINE,
+    is_connection_lost,
+    rows_affected: MySqlQueryResult::rows_affected,
+};
 
 /// The statements of one provider on its pool.
 #[derive(Debug)]
 pub struct Backend {
-    pub(crate) pool: MySqlPool,
+    pub(crate) db: SqlPool<MySql>,
     pub(crate) sql: Statements,
     pub(crate) table: String,
     /// Whole seconds, as `session_expiry` counts them.
     pub(crate) lifetime: Duration,
-    pub(crate) pooled: retry::Pooled,
 }
 
 impl Backend {
@@ -31,36 +36,11 @@ impl Backend {
         Error::backend(ENGINE, action, error)
     }
 
-    /// Runs one statement within the timeouts, retrying it on a connection that died.
-    async fn run<T, F, Fut>(&self, action: &'static str, op: F) -> Result<T>
-    where
-        F: FnMut() -> Fut,
-        Fut: std::future::Future<Output = std::result::Result<T, sqlx::Error>>,
-    {
-        let pool_timeout = |e: &sqlx::Error| matches!(e, sqlx::Error::PoolTimedOut);
-        let pooled = &self.pooled;
-        pooled
-            .run(ENGINE, action, is_connection_lost, pool_timeout, op)
-            .await
-    }
-
     pub(crate) async fn ensure_table(&self) -> Result<()> {
-        self.run("create the session table", || {
-            sqlx::raw_sql(&self.sql.create_table).execute(&self.pool)
-        })
-        .await?;
+        let action = "create the session table";
+        self.db.execute_raw(action, &self.sql.create_table).await?;
         tracing::debug!(table = %self.table, "session table ready");
         Ok(())
-    }
-
-    /// Runs a statement built by `build` (called again for each retry); rows affected.
-    async fn execute<'q>(
-        &self,
-        action: &'static str,
-        build: impl Fn() -> Query<'q>,
-    ) -> Result<u64> {
-        let done = self.run(action, || build().execute(&self.pool)).await?;
-        Ok(done.rows_affected())
     }
 }
 
@@ -93,10 +73,9 @@ impl RowBackend for Backend {
 
     async fn load(&self, sid: &str) -> Result<Option<LoadedRow<Vec<u8>>>> {
         let row = self
-            .run("read session", || {
-                sqlx::query(&self.sql.load)
-                    .bind(sid)
-                    .fetch_optional(&self.pool)
+            .db
+            .run("read session", |pool| {
+                sqlx::query(&self.sql.load).bind(sid).fetch_optional(pool)
             })
             .await?;
         let Some(row) = row else { return Ok(None) };
@@ -111,26 +90,16 @@ impl RowBackend for Backend {
     }
 
     async fn fetch(&self, sid: &str) -> Result<Option<(SessionData, Vec<u8>)>> {
-        let bytes: Option<Vec<u8>> = self
-            .run("read session", || {
-                sqlx::query_scalar(&self.sql.fetch)
-                    .bind(sid)
-                    .fetch_optional(&self.pool)
-            })
+        let bytes = self
+            .db
+            .fetch_bytes("read session", &self.sql.fetch, sid)
             .await?;
         Ok(bytes.map(|b| (SessionData::decode_or_empty(&b, ENGINE, sid), b)))
     }
 
     async fn create(&self, sid: &str, bytes: &[u8]) -> Result<bool> {
-        let inserted = self
-            .run("create session", || {
-                sqlx::query(&self.sql.insert)
-                    .bind(sid)
-                    .bind(bytes)
-                    .execute(&self.pool)
-            })
-            .await;
-        match inserted {
+        let insert = || sqlx::query(&self.sql.insert).bind(sid).bind(bytes);
+        match self.db.execute("create session", insert).await {
             Ok(_) => Ok(true),
             Err(Error::Backend { source, .. })
                 if source
@@ -139,11 +108,8 @@ impl RowBackend for Backend {
                     .is_some_and(|db| db.is_unique_violation()) =>
             {
                 // The id is taken: by an expired leftover (replace it) or a live session.
-                let sql = &self.sql.replace_expired;
-                let replaced = self
-                    .execute("create session", || sqlx::query(sql).bind(bytes).bind(sid))
-                    .await?;
-                Ok(replaced == 1)
+                let replace = || sqlx::query(&self.sql.replace_expired).bind(bytes).bind(sid);
+                Ok(self.db.execute("create session", replace).await? == 1)
             }
             Err(other) => Err(other),
         }
@@ -152,53 +118,40 @@ impl RowBackend for Backend {
     async fn replace(&self, sid: &str, expected: &Vec<u8>, bytes: &[u8]) -> Result<bool> {
         let sql = &self.sql.replace_if_unchanged;
         let build = || sqlx::query(sql).bind(bytes).bind(sid).bind(expected);
-        Ok(self.execute("write session", build).await? == 1)
+        Ok(self.db.execute("write session", build).await? == 1)
     }
 
     async fn touch(&self, sid: &str) -> Result<()> {
         let build = || sqlx::query(&self.sql.touch).bind(sid);
-        self.execute("refresh session", build).await?;
+        self.db.execute("refresh session", build).await?;
         Ok(())
     }
 
+    /// Two statements: MariaDB has no `UPDATE … RETURNING`.
     async fn rename(&self, old_sid: &str, sid: &str) -> Result<Option<LoadedRow<Vec<u8>>>> {
         let build = || sqlx::query(&self.sql.rename).bind(sid).bind(old_sid);
-        if self.execute("regenerate session", build).await? == 0 {
+        if self.db.execute("regenerate session", build).await? == 0 {
             return Ok(None);
         }
         self.load(sid).await
     }
 
     async fn exists(&self, sid: &str) -> Result<bool> {
-        // Only whether a row came back matters; its column is never decoded (servers
-        // disagree on the type of the literal).
-        let found = self
-            .run("check session", || {
-                sqlx::query(&self.sql.exist)
-                    .bind(sid)
-                    .fetch_optional(&self.pool)
-            })
-            .await?;
-        Ok(found.is_some())
+        self.db.exists("check session", &self.sql.exist, sid).await
     }
 
     async fn destroy(&self, sid: &str) -> Result<()> {
         let build = || sqlx::query(&self.sql.destroy).bind(sid);
-        self.execute("destroy session", build).await?;
+        self.db.execute("destroy session", build).await?;
         Ok(())
     }
 
     async fn count_live(&self) -> Result<usize> {
-        let count: i64 = self
-            .run("count sessions", || {
-                sqlx::query_scalar(&self.sql.count).fetch_one(&self.pool)
-            })
-            .await?;
-        Ok(usize::try_from(count).unwrap_or(0))
+        self.db.count("count sessions", &self.sql.count).await
     }
 
     async fn delete_expired(&self) -> Result<u64> {
         let build = || sqlx::query(&self.sql.gc);
-        self.execute("collect expired sessions", build).await
+        self.db.execute("collect expired sessions", build).await
     }
 }

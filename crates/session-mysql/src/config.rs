@@ -4,8 +4,9 @@
 
 use std::str::FromStr;
 
-use session_core::dsn::{mask_secrets, parse_bool, SqlParams};
+use session_core::dsn::{parse_bool, SqlParams};
 use session_core::ConfigError;
+use session_sqlx::{take_query_params, take_url_params, ConfigForms};
 use sqlx::mysql::{MySqlConnectOptions, MySqlSslMode};
 
 use crate::ENGINE;
@@ -22,57 +23,25 @@ pub struct MysqlConfig {
     pub params: SqlParams,
 }
 
+/// The URL form, or else the Go DSN.
+const FORMS: ConfigForms = ConfigForms {
+    engine: ENGINE,
+    url_schemes: &["mysql://", "mariadb://"],
+    when_empty: "mysql://user:pass@host:3306/db or user:pass@tcp(host:3306)/db",
+    when_other_scheme: "mysql:// (or the Go DSN user:pass@tcp(host:port)/db)",
+};
+
 impl MysqlConfig {
     /// Parses `config`. Errors name the part that is wrong; passwords are masked.
     pub fn parse(config: &str) -> Result<Self, ConfigError> {
-        let config = config.trim();
-        let fail = |why: String| {
-            ConfigError::provider(ENGINE, format!("{why} (in `{}`)", mask_secrets(config)))
-        };
-        if config.is_empty() {
-            return Err(fail(
-                "empty; expected mysql://user:pass@host:3306/db or user:pass@tcp(host:3306)/db"
-                    .into(),
-            ));
-        }
-        let lower = config.to_ascii_lowercase();
-        if lower.starts_with("mysql://") || lower.starts_with("mariadb://") {
-            parse_url(config).map_err(fail)
-        } else if lower.contains("://") {
-            Err(fail(
-                "unknown URL scheme; expected mysql:// (or the Go DSN user:pass@tcp(host:port)/db)"
-                    .into(),
-            ))
-        } else {
-            parse_go_dsn(config).map_err(fail)
-        }
+        FORMS.parse(config, parse_url, parse_go_dsn)
     }
-}
-
-/// Splits `base?query` and takes the engine's parameters out of the query; the rest is
-/// returned still encoded.
-fn take_params(query: &str, params: &mut SqlParams) -> Result<Vec<(String, String)>, String> {
-    let mut rest = Vec::new();
-    for pair in query.split('&').filter(|p| !p.is_empty()) {
-        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-        if !params.take(key, value)? {
-            rest.push((key.to_owned(), value.to_owned()));
-        }
-    }
-    Ok(rest)
 }
 
 fn parse_url(config: &str) -> Result<MysqlConfig, String> {
-    let mut params = SqlParams::default();
-    let (base, query) = config.split_once('?').unwrap_or((config, ""));
-    let rest = take_params(query, &mut params)?;
-    let mut url = base.to_owned();
+    let (mut url, params) = take_url_params(config)?;
     if let Some(scheme_end) = url.find("://") {
         url.replace_range(..scheme_end, "mysql");
-    }
-    if !rest.is_empty() {
-        let query: Vec<String> = rest.iter().map(|(k, v)| format!("{k}={v}")).collect();
-        url = format!("{url}?{}", query.join("&"));
     }
     let connect = MySqlConnectOptions::from_str(&url).map_err(|e| format!("bad URL: {e}"))?;
     Ok(MysqlConfig { connect, params })
@@ -107,8 +76,8 @@ fn parse_go_dsn(config: &str) -> Result<MysqlConfig, String> {
     }
     connect = parse_address(connect, address)?;
     let mut params = SqlParams::default();
-    for (key, value) in take_params(query, &mut params)? {
-        connect = go_param(connect, &key, &value)?;
+    for (key, value) in take_query_params(query, &mut params)? {
+        connect = go_param(connect, key, value)?;
     }
     Ok(MysqlConfig { connect, params })
 }

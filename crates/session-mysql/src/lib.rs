@@ -17,7 +17,8 @@
 //!
 //! The engine is a [`RowProvider`](session_core::row::RowProvider) on this crate's
 //! statements: what every such engine shares (merging, expiry refresh, GC batches) is in
-//! [`session_core::row`].
+//! [`session_core::row`], and what the `sqlx` engines share (the bounded, retrying pool,
+//! reading the config string) in [`session_sqlx`].
 //!
 //! Expired rows are never returned, even before GC deletes them (in batches of 1000);
 //! [`session_all`](session_core::Provider::session_all) counts live rows only.
@@ -86,9 +87,8 @@ pub const ENGINE: &str = "mysql";
 
 /// The `CREATE TABLE` the engine runs for `table` (unquoted, `table` or `db.table`).
 pub fn create_table_sql(table: &str) -> String {
-    let parts: Vec<&str> = table.split('.').collect();
-    let index = format!("{}_expiry", parts.last().copied().unwrap_or(table));
-    sql::create_table(&sql::quote(&parts), &index)
+    let names = sql::names(table);
+    sql::create_table(&names.quoted, &names.index)
 }
 
 session_core::register_provider!(MYSQL, "mysql", "session-mysql", |init| {

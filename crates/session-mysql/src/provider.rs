@@ -5,10 +5,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use session_core::row::RowProvider;
-use session_core::{retry, Result};
-use sqlx::mysql::{MySqlPool, MySqlPoolOptions};
+use session_core::Result;
+use session_sqlx::SqlPool;
+use sqlx::mysql::MySqlPool;
 
-use crate::backend::Backend;
+use crate::backend::{Backend, DRIVER};
 use crate::config::{MysqlConfig, DEFAULT_TABLE};
 use crate::sql::{self, Statements};
 
@@ -31,22 +32,13 @@ impl MysqlProvider {
     /// A provider from a parsed configuration.
     pub async fn with_config(config: MysqlConfig, max_lifetime: Duration) -> Result<Self> {
         let params = config.params;
-        let parts = params.table_parts(DEFAULT_TABLE);
-        let table = sql::quote(&parts);
-        let index = format!("{}_expiry", parts.last().copied().unwrap_or(DEFAULT_TABLE));
+        let names = sql::names(params.table.as_deref().unwrap_or(DEFAULT_TABLE));
         let lock_wait = format!(
             "SET SESSION innodb_lock_wait_timeout = {}",
             params.statement_timeout.as_secs().max(1)
         );
         let lock_wait: Arc<str> = lock_wait.into();
-        let pool = MySqlPoolOptions::new()
-            .max_connections(params.max_connections)
-            .min_connections(0)
-            .acquire_timeout(params.connect_timeout)
-            // A dead connection is noticed by the statement that uses it and retried (see
-            // `Backend::run`); pinging before every use would cost a round trip per statement.
-            .test_before_acquire(false)
-            .idle_timeout(Some(Duration::from_secs(300)))
+        let pool = session_sqlx::pool_options(&params)
             .after_connect(move |conn, _meta| {
                 let lock_wait = Arc::clone(&lock_wait);
                 Box::pin(async move {
@@ -57,15 +49,10 @@ impl MysqlProvider {
             })
             .connect_lazy_with(config.connect);
         let backend = Backend {
-            pool,
-            sql: Statements::new(&table, &index, max_lifetime),
-            table,
+            db: SqlPool::new(pool, &params, DRIVER),
+            sql: Statements::new(&names.quoted, &names.index, max_lifetime),
+            table: names.quoted,
             lifetime: Duration::from_secs(sql::lifetime_secs(max_lifetime)),
-            pooled: retry::Pooled::new(
-                params.max_connections,
-                params.connect_timeout,
-                params.statement_timeout,
-            ),
         };
         if params.create_table {
             backend.ensure_table().await?;
@@ -82,6 +69,6 @@ impl MysqlProvider {
 
     /// The connection pool (for health checks and metrics).
     pub fn pool(&self) -> &MySqlPool {
-        &self.rows.backend().pool
+        self.rows.backend().db.pool()
     }
 }

@@ -11,6 +11,8 @@
 
 use std::time::Duration;
 
+use session_sqlx::TableNames;
+
 /// Rows one GC statement deletes at most, so a pass never holds long locks.
 pub const GC_BATCH: u64 = 1000;
 
@@ -31,13 +33,9 @@ pub struct Statements {
     pub gc: String,
 }
 
-/// `db`.`table` with backquotes; parts were validated as `[A-Za-z0-9_]`.
-pub fn quote(parts: &[&str]) -> String {
-    parts
-        .iter()
-        .map(|p| format!("`{p}`"))
-        .collect::<Vec<_>>()
-        .join(".")
+/// The quoted table and its index's name for `table` (`table` or `db.table`, validated).
+pub fn names(table: &str) -> TableNames {
+    TableNames::new(table, '`', "_expiry")
 }
 
 /// Whole seconds a session lives, rounded up, at least one.
@@ -113,7 +111,7 @@ mod tests {
 
     #[test]
     fn names_are_quoted() {
-        assert_eq!(quote(&["db", "session"]), "`db`.`session`");
+        assert_eq!(names("db.session").quoted, "`db`.`session`");
         let s = Statements::new("`t`", "t_expiry", Duration::from_secs(60));
         assert!(s.insert.contains("UNIX_TIMESTAMP() + 60"), "{}", s.insert);
     }

@@ -3,56 +3,38 @@
 use std::time::Duration;
 
 use session_core::row::{Expiry, LoadedRow, RowBackend};
-use session_core::{async_trait, retry, Result, SessionData};
-use sqlx::postgres::PgPool;
+use session_core::{async_trait, Result, SessionData};
+use session_sqlx::{Driver, SqlPool};
+use sqlx::postgres::{PgQueryResult, Postgres};
 
 use crate::sql::{Statements, GC_BATCH};
 use crate::ENGINE;
 
-type Query<'q> = sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>;
+/// What `SqlPool` needs to know about this driver.
+pub(crate) const DRIVER: Driver<Postgres> = Driver {
+    engine: ENGINE,
+    is_connection_lost,
+    rows_affected: PgQueryResult::rows_affected,
+};
 
 /// The statements of one provider on its pool.
 #[derive(Debug)]
 pub struct Backend {
-    pub(crate) pool: PgPool,
+    pub(crate) db: SqlPool<Postgres>,
     pub(crate) sql: Statements,
     pub(crate) table: String,
     pub(crate) lifetime: Duration,
-    pub(crate) pooled: retry::Pooled,
 }
 
 impl Backend {
-    /// Runs one statement within the timeouts, retrying it on a connection that died.
-    async fn run<T, F, Fut>(&self, action: &'static str, op: F) -> Result<T>
-    where
-        F: FnMut() -> Fut,
-        Fut: std::future::Future<Output = std::result::Result<T, sqlx::Error>>,
-    {
-        let pool_timeout = |e: &sqlx::Error| matches!(e, sqlx::Error::PoolTimedOut);
-        let pooled = &self.pooled;
-        pooled
-            .run(ENGINE, action, is_connection_lost, pool_timeout, op)
-            .await
-    }
-
-    /// Runs a statement built by `build` (called again for each retry); rows affected.
-    async fn execute<'q>(
-        &self,
-        action: &'static str,
-        build: impl Fn() -> Query<'q>,
-    ) -> Result<u64> {
-        let done = self.run(action, || build().execute(&self.pool)).await?;
-        Ok(done.rows_affected())
-    }
-
     pub(crate) async fn ensure_table(&self) -> Result<()> {
-        let create = || sqlx::raw_sql(&self.sql.create_table).execute(&self.pool);
-        if let Err(first) = self.run("create the session table", create).await {
+        let (action, sql) = ("create the session table", &self.sql.create_table);
+        if let Err(first) = self.db.execute_raw(action, sql).await {
             // Two providers creating the same table at once collide in the catalog
             // (unique_violation / duplicate_table); by then the other one has made it.
             tracing::debug!(table = %self.table, error = %first, "creating the table raced; retrying");
             tokio::time::sleep(Duration::from_millis(100)).await;
-            self.run("create the session table", create).await?;
+            self.db.execute_raw(action, sql).await?;
         }
         tracing::debug!(table = %self.table, "session table ready");
         Ok(())
@@ -94,88 +76,70 @@ impl RowBackend for Backend {
 
     /// One statement: reads the live row and refreshes its expiry when due.
     async fn load(&self, sid: &str) -> Result<Option<LoadedRow<Vec<u8>>>> {
-        let bytes: Option<Vec<u8>> = self
-            .run("read session", || {
-                sqlx::query_scalar(&self.sql.load)
-                    .bind(sid)
-                    .fetch_optional(&self.pool)
-            })
+        let bytes = self
+            .db
+            .fetch_bytes("read session", &self.sql.load, sid)
             .await?;
         Ok(bytes.map(|bytes| loaded(sid, bytes)))
     }
 
     async fn fetch(&self, sid: &str) -> Result<Option<(SessionData, Vec<u8>)>> {
-        let bytes: Option<Vec<u8>> = self
-            .run("read session", || {
-                sqlx::query_scalar(&self.sql.fetch)
-                    .bind(sid)
-                    .fetch_optional(&self.pool)
-            })
+        let bytes = self
+            .db
+            .fetch_bytes("read session", &self.sql.fetch, sid)
             .await?;
         Ok(bytes.map(|b| (SessionData::decode_or_empty(&b, ENGINE, sid), b)))
     }
 
     async fn create(&self, sid: &str, bytes: &[u8]) -> Result<bool> {
         let build = || sqlx::query(&self.sql.create).bind(sid).bind(bytes);
-        Ok(self.execute("create session", build).await? == 1)
+        Ok(self.db.execute("create session", build).await? == 1)
     }
 
     async fn replace(&self, sid: &str, expected: &Vec<u8>, bytes: &[u8]) -> Result<bool> {
         let sql = &self.sql.replace_if_unchanged;
         let build = || sqlx::query(sql).bind(sid).bind(bytes).bind(expected);
-        Ok(self.execute("write session", build).await? == 1)
+        Ok(self.db.execute("write session", build).await? == 1)
     }
 
     /// Only reached for a session created earlier in the same request (a loaded one was
     /// refreshed by its read).
     async fn touch(&self, sid: &str) -> Result<()> {
         let build = || sqlx::query(&self.sql.touch).bind(sid);
-        self.execute("refresh session", build).await?;
+        self.db.execute("refresh session", build).await?;
         Ok(())
     }
 
     /// One statement: moves the live row, refreshes its expiry and returns its data.
     async fn rename(&self, old_sid: &str, sid: &str) -> Result<Option<LoadedRow<Vec<u8>>>> {
         let moved: Option<Vec<u8>> = self
-            .run("regenerate session", || {
+            .db
+            .run("regenerate session", |pool| {
                 sqlx::query_scalar(&self.sql.rename)
                     .bind(old_sid)
                     .bind(sid)
-                    .fetch_optional(&self.pool)
+                    .fetch_optional(pool)
             })
             .await?;
         Ok(moved.map(|bytes| loaded(sid, bytes)))
     }
 
     async fn exists(&self, sid: &str) -> Result<bool> {
-        // Only whether a row came back matters; its column is never decoded.
-        let found = self
-            .run("check session", || {
-                sqlx::query(&self.sql.exist)
-                    .bind(sid)
-                    .fetch_optional(&self.pool)
-            })
-            .await?;
-        Ok(found.is_some())
+        self.db.exists("check session", &self.sql.exist, sid).await
     }
 
     async fn destroy(&self, sid: &str) -> Result<()> {
         let build = || sqlx::query(&self.sql.destroy).bind(sid);
-        self.execute("destroy session", build).await?;
+        self.db.execute("destroy session", build).await?;
         Ok(())
     }
 
     async fn count_live(&self) -> Result<usize> {
-        let count: i64 = self
-            .run("count sessions", || {
-                sqlx::query_scalar(&self.sql.count).fetch_one(&self.pool)
-            })
-            .await?;
-        Ok(usize::try_from(count).unwrap_or(0))
+        self.db.count("count sessions", &self.sql.count).await
     }
 
     async fn delete_expired(&self) -> Result<u64> {
         let build = || sqlx::query(&self.sql.gc);
-        self.execute("collect expired sessions", build).await
+        self.db.execute("collect expired sessions", build).await
     }
 }

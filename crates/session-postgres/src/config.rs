@@ -4,8 +4,9 @@
 
 use std::str::FromStr;
 
-use session_core::dsn::{mask_secrets, SqlParams};
+use session_core::dsn::SqlParams;
 use session_core::ConfigError;
+use session_sqlx::{take_url_params, ConfigForms};
 use sqlx::postgres::PgConnectOptions;
 
 use crate::ENGINE;
@@ -22,48 +23,24 @@ pub struct PostgresConfig {
     pub params: SqlParams,
 }
 
+/// The URL form, or else libpq's `key=value` pairs.
+const FORMS: ConfigForms = ConfigForms {
+    engine: ENGINE,
+    url_schemes: &["postgres://", "postgresql://"],
+    when_empty: "postgres://user:pass@host:5432/db or \
+                 host=... port=5432 user=... password=... dbname=...",
+    when_other_scheme: "postgres:// (or key=value pairs)",
+};
+
 impl PostgresConfig {
     /// Parses `config`. Errors name the part that is wrong; passwords are masked.
     pub fn parse(config: &str) -> Result<Self, ConfigError> {
-        let config = config.trim();
-        let fail = |why: String| {
-            ConfigError::provider(ENGINE, format!("{why} (in `{}`)", mask_secrets(config)))
-        };
-        if config.is_empty() {
-            return Err(fail(
-                "empty; expected postgres://user:pass@host:5432/db or \
-                 host=... port=5432 user=... password=... dbname=..."
-                    .into(),
-            ));
-        }
-        let lower = config.to_ascii_lowercase();
-        if lower.starts_with("postgres://") || lower.starts_with("postgresql://") {
-            parse_url(config).map_err(fail)
-        } else if lower.contains("://") {
-            Err(fail(
-                "unknown URL scheme; expected postgres:// (or key=value pairs)".into(),
-            ))
-        } else {
-            parse_key_values(config).map_err(fail)
-        }
+        FORMS.parse(config, parse_url, parse_key_values)
     }
 }
 
 fn parse_url(config: &str) -> Result<PostgresConfig, String> {
-    let mut params = SqlParams::default();
-    let (base, query) = config.split_once('?').unwrap_or((config, ""));
-    let mut rest = Vec::new();
-    for pair in query.split('&').filter(|p| !p.is_empty()) {
-        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-        if !params.take(key, value)? {
-            rest.push(pair);
-        }
-    }
-    let url = if rest.is_empty() {
-        base.to_owned()
-    } else {
-        format!("{base}?{}", rest.join("&"))
-    };
+    let (url, params) = take_url_params(config)?;
     let connect = PgConnectOptions::from_str(&url).map_err(|e| format!("bad URL: {e}"))?;
     Ok(PostgresConfig { connect, params })
 }

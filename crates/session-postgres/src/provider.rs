@@ -4,10 +4,11 @@
 use std::time::Duration;
 
 use session_core::row::{refresh_slack, RowProvider};
-use session_core::{retry, Result};
-use sqlx::postgres::{PgPool, PgPoolOptions};
+use session_core::Result;
+use session_sqlx::SqlPool;
+use sqlx::postgres::PgPool;
 
-use crate::backend::Backend;
+use crate::backend::{Backend, DRIVER};
 use crate::config::{PostgresConfig, DEFAULT_TABLE};
 use crate::sql::{self, Statements};
 
@@ -30,39 +31,21 @@ impl PostgresProvider {
     /// A provider from a parsed configuration.
     pub async fn with_config(config: PostgresConfig, max_lifetime: Duration) -> Result<Self> {
         let params = config.params;
-        let parts = params.table_parts(DEFAULT_TABLE);
-        let table = sql::quote(&parts);
-        let index = format!(
-            "{}_expiry_idx",
-            parts.last().copied().unwrap_or(DEFAULT_TABLE)
-        );
+        let names = sql::names(params.table.as_deref().unwrap_or(DEFAULT_TABLE));
         // The server stops a statement that overruns, as well as the client giving up.
         let timeout_ms = params.statement_timeout.as_millis().to_string();
         let connect = config
             .connect
             .options([("statement_timeout", timeout_ms.as_str())]);
-        let pool = PgPoolOptions::new()
-            .max_connections(params.max_connections)
-            .min_connections(0)
-            .acquire_timeout(params.connect_timeout)
-            // A dead connection is noticed by the statement that uses it and retried (see
-            // `Backend::run`); pinging before every use would cost a round trip per statement.
-            .test_before_acquire(false)
-            .idle_timeout(Some(Duration::from_secs(300)))
-            .connect_lazy_with(connect);
+        let pool = session_sqlx::pool_options(&params).connect_lazy_with(connect);
         // The read statement refreshes the expiry itself, when it is due by the same rule
         // `RowProvider` applies to engines that report the remaining lifetime.
         let slack = refresh_slack(max_lifetime);
         let backend = Backend {
-            pool,
-            sql: Statements::new(&table, &index, max_lifetime, slack),
-            table,
+            db: SqlPool::new(pool, &params, DRIVER),
+            sql: Statements::new(&names.quoted, &names.index, max_lifetime, slack),
+            table: names.quoted,
             lifetime: max_lifetime,
-            pooled: retry::Pooled::new(
-                params.max_connections,
-                params.connect_timeout,
-                params.statement_timeout,
-            ),
         };
         if params.create_table {
             backend.ensure_table().await?;
@@ -79,6 +62,6 @@ impl PostgresProvider {
 
     /// The connection pool (for health checks and metrics).
     pub fn pool(&self) -> &PgPool {
-        &self.rows.backend().pool
+        self.rows.backend().db.pool()
     }
 }

@@ -7,6 +7,8 @@
 
 use std::time::Duration;
 
+use session_sqlx::TableNames;
+
 /// Rows one GC statement deletes at most, so a pass never holds long locks.
 pub const GC_BATCH: u64 = 1000;
 
@@ -29,13 +31,10 @@ pub struct Statements {
     pub gc: String,
 }
 
-/// `"schema"."table"`; parts were validated as `[A-Za-z0-9_]`.
-pub fn quote(parts: &[&str]) -> String {
-    parts
-        .iter()
-        .map(|p| format!("\"{p}\""))
-        .collect::<Vec<_>>()
-        .join(".")
+/// The quoted table and its index's name for `table` (`table` or `schema.table`,
+/// validated).
+pub fn names(table: &str) -> TableNames {
+    TableNames::new(table, '"', "_expiry_idx")
 }
 
 /// The DDL the engine runs when `create_table` is on (also printed in the docs).
@@ -114,7 +113,7 @@ mod tests {
 
     #[test]
     fn names_are_quoted_and_lifetimes_inlined() {
-        assert_eq!(quote(&["app", "session"]), "\"app\".\"session\"");
+        assert_eq!(names("app.session").quoted, "\"app\".\"session\"");
         let s = Statements::new("\"t\"", "t_expiry", Duration::from_secs(60), Duration::ZERO);
         assert!(
             s.create.contains("interval '60000 milliseconds'"),
