@@ -2,8 +2,9 @@
 
 use std::sync::Arc;
 
-use super::{config, ensure, exists, finish, get_i64, pass, start, stored, CheckResult};
-use crate::config::ManagerConfig;
+use super::{
+    config, ensure, every_transport, exists, finish, get_i64, pass, start, stored, CheckResult,
+};
 use crate::conformance::{set_cookies, Client, Env};
 
 /// beego's `TestMem`: values set in a request are readable, deletable and flushable there.
@@ -153,14 +154,7 @@ pub(crate) async fn changes_persist_across_requests(env: Arc<Env>) -> CheckResul
 /// With `EnableSidInURLQuery` and `EnableSidInHTTPHeader`, the id travels without a cookie
 /// and the header is sent back.
 pub(crate) async fn sid_in_url_query_and_header(env: Arc<Env>) -> CheckResult {
-    let h = env
-        .harness(ManagerConfig {
-            enable_sid_in_url_query: true,
-            enable_sid_in_http_header: true,
-            session_name_in_http_header: "X-Session-Id".into(),
-            ..config()
-        })
-        .await?;
+    let h = env.harness(every_transport()).await?;
     let mut client = Client::new();
     let session = start(&h, &client).await?;
     session.set("k", &1).await?;

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use super::{config, ensure, exists, finish, pass, start, CheckResult};
+use super::{config, ensure, every_transport, exists, finish, pass, start, CheckResult};
 use crate::config::ManagerConfig;
 use crate::conformance::{Client, Env};
 use crate::id::IdPolicy;
@@ -36,14 +36,7 @@ pub(crate) async fn unknown_id_is_not_adopted(env: Arc<Env>) -> CheckResult {
 
 /// Hostile ids in the cookie, the query or the header never cause a lookup.
 pub(crate) async fn invalid_ids_never_reach_storage(env: Arc<Env>) -> CheckResult {
-    let h = env
-        .harness(ManagerConfig {
-            enable_sid_in_url_query: true,
-            enable_sid_in_http_header: true,
-            session_name_in_http_header: "X-Session-Id".into(),
-            ..config()
-        })
-        .await?;
+    let h = env.harness(every_transport()).await?;
     let long = "a".repeat(10 * 1024);
     let bad: [&str; 9] = [
         "",

@@ -111,6 +111,17 @@ pub(crate) fn config() -> ManagerConfig {
     ManagerConfig::default()
 }
 
+/// The default configuration with the id also accepted from the URL query and the
+/// `X-Session-Id` header.
+pub(crate) fn every_transport() -> ManagerConfig {
+    ManagerConfig {
+        enable_sid_in_url_query: true,
+        enable_sid_in_http_header: true,
+        session_name_in_http_header: "X-Session-Id".into(),
+        ..config()
+    }
+}
+
 /// The default configuration with sessions living `secs` seconds.
 pub(crate) fn lifetime(secs: u64) -> ManagerConfig {
     ManagerConfig {
