@@ -210,6 +210,38 @@ mod tests {
     }
 
     #[test]
+    fn random_and_mutated_bytes_never_panic() {
+        let mut good = SessionData::new();
+        good.insert("user", encode_value("user", "astaxie").unwrap());
+        good.insert("n", encode_value("n", &7u64).unwrap());
+        let good = good.encode();
+        // A small xorshift generator: deterministic, no extra dependency.
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for round in 0..20_000u64 {
+            let mut bytes = if round % 2 == 0 {
+                good.clone()
+            } else {
+                (0..next() % 64).map(|_| next() as u8).collect()
+            };
+            if !bytes.is_empty() {
+                let at = (next() as usize) % bytes.len();
+                bytes[at] = next() as u8;
+                bytes[0] = FORMAT_VERSION;
+            }
+            // Must return, not panic or allocate without bound; the result may be either.
+            let _ = SessionData::decode(&bytes);
+        }
+        // A map header claiming four billion entries is an error, not an allocation.
+        assert!(SessionData::decode(&[FORMAT_VERSION, 0xdf, 0xff, 0xff, 0xff, 0xff]).is_err());
+    }
+
+    #[test]
     fn wrong_type_is_an_error_naming_the_key() {
         let mut d = SessionData::new();
         d.insert("n", encode_value("n", "text").unwrap());
