@@ -1,9 +1,9 @@
 //! Engine behaviour through a real `Manager` and a small cookie-jar client.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
-use session_core::http::{self, HeaderMap};
+use session_core::conformance::Client;
+use session_core::http::HeaderMap;
 use session_core::{Error, Manager, ManagerConfig, ProviderInit, Session};
 
 use crate::{CookieProvider, MAX_COOKIE_BYTES};
@@ -11,39 +11,15 @@ use crate::{CookieProvider, MAX_COOKIE_BYTES};
 const KEY: &str = "current-secret-0123456789abcdef0123";
 const OLD: &str = "old-secret-0123456789abcdef01234567";
 
-/// A browser's cookie jar, just enough for these tests.
-#[derive(Default, Clone)]
-struct Client {
-    cookies: BTreeMap<String, String>,
+/// Drives a manager the way a browser would, with core's cookie-jar client.
+trait Visit {
+    async fn start(&self, m: &Manager) -> Session;
+    async fn release(&mut self, s: &Session) -> Result<HeaderMap, Error>;
 }
 
-impl Client {
-    fn request(&self) -> http::Request<()> {
-        let header: Vec<String> = self
-            .cookies
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect();
-        http::Request::builder()
-            .header("cookie", header.join("; "))
-            .body(())
-            .unwrap()
-    }
-
-    fn absorb(&mut self, response: &HeaderMap) {
-        for value in response.get_all("set-cookie") {
-            let c = cookie::Cookie::parse(value.to_str().unwrap().to_owned()).unwrap();
-            if c.max_age() == Some(cookie::time::Duration::ZERO) {
-                self.cookies.remove(c.name());
-            } else {
-                self.cookies
-                    .insert(c.name().to_owned(), c.value().to_owned());
-            }
-        }
-    }
-
+impl Visit for Client {
     async fn start(&self, m: &Manager) -> Session {
-        m.session_start(&self.request()).await.unwrap()
+        m.session_start(&self.request("/")).await.unwrap()
     }
 
     async fn release(&mut self, s: &Session) -> Result<HeaderMap, Error> {
@@ -251,7 +227,7 @@ async fn regenerate_moves_the_data_to_the_new_id() {
     // Manager-level regenerate (reads the old cookie through the request context).
     let mut response = HeaderMap::new();
     let s = m
-        .session_regenerate_id(&client.request(), &mut response)
+        .session_regenerate_id(&client.request("/"), &mut response)
         .await
         .unwrap();
     s.release(&mut response).await.unwrap();
