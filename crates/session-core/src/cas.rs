@@ -13,6 +13,9 @@ use async_trait::async_trait;
 use crate::changes::ChangeSet;
 use crate::data::SessionData;
 use crate::error::{Error, Result};
+use crate::expiry::{Lifetime, Lifetimes};
+use crate::id::Fingerprint;
+use crate::tracked::lifetime_of;
 
 /// How often [`write_changes`] re-reads and retries before it reports a conflict. Every
 /// round one of the competing writers wins, so this only runs out under heavy contention
@@ -29,11 +32,11 @@ pub trait ConditionalStore: Send + Sync {
     /// stored or has expired.
     async fn fetch(&self, sid: &str) -> Result<Option<(SessionData, Self::Version)>>;
 
-    /// Stores `data` as a new session `sid` (replacing an expired leftover). Returns
-    /// `false`, writing nothing, when a live session `sid` exists.
-    async fn create(&self, sid: &str, data: &SessionData) -> Result<bool>;
+    /// Stores `data` as a new session `sid` living `lifetime` (replacing an expired
+    /// leftover). Returns `false`, writing nothing, when a live session `sid` exists.
+    async fn create(&self, sid: &str, data: &SessionData, lifetime: &Lifetime) -> Result<bool>;
 
-    /// Replaces the live session `sid` with `data` and refreshes its lifetime, but only if
+    /// Replaces the live session `sid` with `data` and gives it `lifetime`, but only if
     /// its stored state is still `expected`. Returns `false`, writing nothing, otherwise
     /// (changed meanwhile, expired or gone).
     async fn replace(
@@ -41,6 +44,7 @@ pub trait ConditionalStore: Send + Sync {
         sid: &str,
         expected: &Self::Version,
         data: &SessionData,
+        lifetime: &Lifetime,
     ) -> Result<bool>;
 }
 
@@ -51,60 +55,92 @@ pub enum Merged {
     Written {
         /// How many conditional writes lost a race before this one won.
         conflicts: usize,
+        /// The lifetime the written state was given (that of the merged result, whose
+        /// expiry another request may have set).
+        lifetime: Lifetime,
     },
     /// The session is no longer stored and `only_if_present` forbade re-creating it.
     Gone,
 }
 
-/// Writes a release's `changes` to `store`.
-///
-/// - `loaded`: the version the request read, `None` for a session new in this request;
-/// - `data`: the session as the request sees it (what was read plus `changes`), written
-///   whole when the session is created;
-/// - `only_if_present`: never create the session (a logout stays a logout).
+/// One release's changes, as [`write_changes`] merges them.
+#[derive(Debug)]
+pub struct Merge<'a, V> {
+    /// The engine's registered name, for errors and logs.
+    pub engine: &'static str,
+    /// The session id.
+    pub sid: &'a str,
+    /// What the request changed, replayed onto the latest state on a conflict.
+    pub changes: &'a ChangeSet,
+    /// The version the request read; `None` for a session new in this request.
+    pub loaded: Option<&'a V>,
+    /// The session as the request sees it (what was read plus `changes`), written whole
+    /// when the session is created.
+    pub data: &'a SessionData,
+    /// Never create the session (a logout stays a logout).
+    pub only_if_present: bool,
+    /// The manager's rules, from which each written state gets its lifetime.
+    pub lifetimes: &'a Lifetimes,
+}
+
+/// Writes a release's changes to `store`.
 ///
 /// The common case costs one call: `replace` (or `create`) with `data`. On a conflict the
 /// latest state is fetched, `changes` are replayed onto it and the write is tried again.
 pub async fn write_changes<S: ConditionalStore + ?Sized>(
     store: &S,
-    engine: &'static str,
-    sid: &str,
-    changes: &ChangeSet,
-    loaded: Option<&S::Version>,
-    data: &SessionData,
-    only_if_present: bool,
+    merge: Merge<'_, S::Version>,
 ) -> Result<Merged> {
+    let Merge {
+        engine,
+        sid,
+        changes,
+        loaded,
+        data,
+        only_if_present,
+        lifetimes,
+    } = merge;
+    let lifetime = lifetime_of(lifetimes, data);
     let first = match loaded {
-        Some(version) => store.replace(sid, version, data).await?,
+        Some(version) => store.replace(sid, version, data, &lifetime).await?,
         None if only_if_present => return Ok(Merged::Gone),
-        None => store.create(sid, data).await?,
+        None => store.create(sid, data, &lifetime).await?,
     };
     if first {
-        return Ok(Merged::Written { conflicts: 0 });
+        return Ok(Merged::Written {
+            conflicts: 0,
+            lifetime,
+        });
     }
     for conflicts in 1..MAX_ATTEMPTS {
-        let written = match store.fetch(sid).await? {
+        let (written, lifetime) = match store.fetch(sid).await? {
             Some((mut latest, version)) => {
                 changes.apply_to(&mut latest);
-                store.replace(sid, &version, &latest).await?
+                let lifetime = lifetime_of(lifetimes, &latest);
+                (
+                    store.replace(sid, &version, &latest, &lifetime).await?,
+                    lifetime,
+                )
             }
             None if only_if_present => return Ok(Merged::Gone),
-            None => store.create(sid, data).await?,
+            None => (store.create(sid, data, &lifetime).await?, lifetime),
         };
         if written {
-            tracing::debug!(
-                engine,
-                sid,
+            let session = Fingerprint::of(sid);
+            tracing::debug!(engine, %session, conflicts, "merged changes after concurrent writes");
+            return Ok(Merged::Written {
                 conflicts,
-                "merged changes after concurrent writes"
-            );
-            return Ok(Merged::Written { conflicts });
+                lifetime,
+            });
         }
     }
     Err(Error::backend(
         engine,
         "write session",
-        format!("session {sid} kept changing; gave up after {MAX_ATTEMPTS} conditional writes"),
+        format!(
+            "session {} kept changing; gave up after {MAX_ATTEMPTS} conditional writes",
+            Fingerprint::of(sid)
+        ),
     ))
 }
 
@@ -131,7 +167,7 @@ mod tests {
             Ok(self.rows.lock().unwrap().get(sid).cloned())
         }
 
-        async fn create(&self, sid: &str, data: &SessionData) -> Result<bool> {
+        async fn create(&self, sid: &str, data: &SessionData, _: &Lifetime) -> Result<bool> {
             let mut rows = self.rows.lock().unwrap();
             if rows.contains_key(sid) {
                 return Ok(false);
@@ -140,7 +176,13 @@ mod tests {
             Ok(true)
         }
 
-        async fn replace(&self, sid: &str, expected: &u64, data: &SessionData) -> Result<bool> {
+        async fn replace(
+            &self,
+            sid: &str,
+            expected: &u64,
+            data: &SessionData,
+            _: &Lifetime,
+        ) -> Result<bool> {
             let mut rows = self.rows.lock().unwrap();
             if let Some((key, value)) = self.race.lock().unwrap().pop() {
                 if let Some(row) = rows.get_mut(sid) {
@@ -158,6 +200,34 @@ mod tests {
         }
     }
 
+    const HOUR: std::time::Duration = std::time::Duration::from_secs(3600);
+    const RULES: Lifetimes = Lifetimes {
+        max_lifetime: HOUR,
+        absolute: None,
+        cookie_life_time: None,
+    };
+    const LIFE: Lifetime = Lifetime {
+        idle: Some(HOUR),
+        until: None,
+    };
+
+    fn merge<'a>(
+        changes: &'a ChangeSet,
+        loaded: Option<&'a u64>,
+        data: &'a SessionData,
+        only_if_present: bool,
+    ) -> Merge<'a, u64> {
+        Merge {
+            engine: "fake",
+            sid: "s",
+            changes,
+            loaded,
+            data,
+            only_if_present,
+            lifetimes: &RULES,
+        }
+    }
+
     fn one(key: &str, value: u8) -> SessionData {
         [(key.to_owned(), vec![value])].into_iter().collect()
     }
@@ -165,16 +235,19 @@ mod tests {
     #[tokio::test]
     async fn a_lost_race_is_merged_not_overwritten() {
         let fake = Fake::default();
-        fake.create("s", &one("a", 1)).await.unwrap();
+        fake.create("s", &one("a", 1), &LIFE).await.unwrap();
         fake.race.lock().unwrap().push(("theirs".into(), vec![9]));
         let mut changes = ChangeSet::new();
         changes.set("mine", vec![2]);
         let mut view = one("a", 1);
         changes.apply_to(&mut view);
-        let out = write_changes(&fake, "fake", "s", &changes, Some(&1), &view, false)
+        let out = write_changes(&fake, merge(&changes, Some(&1), &view, false))
             .await
             .unwrap();
-        assert_eq!(out, Merged::Written { conflicts: 1 });
+        assert!(
+            matches!(out, Merged::Written { conflicts: 1, .. }),
+            "{out:?}"
+        );
         let (stored, _) = fake.fetch("s").await.unwrap().unwrap();
         assert_eq!(stored.get("theirs"), Some(&[9u8][..]));
         assert_eq!(stored.get("mine"), Some(&[2u8][..]));
@@ -186,14 +259,18 @@ mod tests {
         let fake = Fake::default();
         let mut changes = ChangeSet::new();
         changes.set("k", vec![1]);
-        let out = write_changes(&fake, "fake", "s", &changes, Some(&3), &one("k", 1), true)
+        let data = one("k", 1);
+        let out = write_changes(&fake, merge(&changes, Some(&3), &data, true))
             .await
             .unwrap();
         assert_eq!(out, Merged::Gone);
         assert!(fake.fetch("s").await.unwrap().is_none());
-        let out = write_changes(&fake, "fake", "s", &changes, Some(&3), &one("k", 1), false)
+        let out = write_changes(&fake, merge(&changes, Some(&3), &data, false))
             .await
             .unwrap();
-        assert_eq!(out, Merged::Written { conflicts: 1 });
+        assert!(
+            matches!(out, Merged::Written { conflicts: 1, .. }),
+            "{out:?}"
+        );
     }
 }

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use crate::data::SessionData;
+use crate::expiry::Expiry;
 
 /// One key's change.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,11 +18,14 @@ pub enum Change {
 /// The changes one request made to a session, in a form that can be merged.
 ///
 /// A `flush` is remembered as "clear everything first", so replaying the set onto a newer
-/// stored state clears the keys another request added too, as the user asked.
+/// stored state clears the keys another request added too, as the user asked. A new
+/// [`Expiry`] chosen for the session travels with the changes the same way.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ChangeSet {
     cleared: bool,
     changes: BTreeMap<String, Change>,
+    /// `Some(expiry)`: the session's own expiry was set to `expiry` (`None`: the default).
+    expiry: Option<Option<Expiry>>,
 }
 
 impl ChangeSet {
@@ -40,15 +44,27 @@ impl ChangeSet {
         self.changes.insert(key.to_owned(), Change::Delete);
     }
 
-    /// Records a flush: every key is gone, earlier changes included.
+    /// Records a flush: every key is gone, earlier changes to keys included (an expiry
+    /// change stays: a flush removes values, not the session).
     pub fn clear(&mut self) {
         self.cleared = true;
         self.changes.clear();
     }
 
+    /// Records that the session's own expiry became `expiry` (`None`: the manager's
+    /// default).
+    pub fn set_expiry(&mut self, expiry: Option<Expiry>) {
+        self.expiry = Some(expiry);
+    }
+
+    /// The expiry change, if the expiry was set: `Some(None)` means "back to the default".
+    pub fn expiry(&self) -> Option<Option<Expiry>> {
+        self.expiry
+    }
+
     /// True when nothing changed.
     pub fn is_empty(&self) -> bool {
-        !self.cleared && self.changes.is_empty()
+        !self.cleared && self.changes.is_empty() && self.expiry.is_none()
     }
 
     /// True when the session was flushed.
@@ -65,6 +81,9 @@ impl ChangeSet {
     pub fn apply_to(&self, data: &mut SessionData) {
         if self.cleared {
             data.clear();
+        }
+        if let Some(expiry) = self.expiry {
+            data.set_expiry(expiry);
         }
         for (key, change) in &self.changes {
             match change {
@@ -96,6 +115,18 @@ mod tests {
         let mut latest = data(&[("gone", 0), ("theirs", 7)]);
         mine.apply_to(&mut latest);
         assert_eq!(latest, data(&[("a", 1), ("theirs", 7)]));
+    }
+
+    #[test]
+    fn an_expiry_change_is_replayed_too() {
+        let mut mine = ChangeSet::new();
+        assert!(mine.is_empty());
+        mine.set_expiry(Some(Expiry::OnSessionEnd));
+        assert!(!mine.is_empty());
+        let mut latest = data(&[("theirs", 7)]);
+        mine.apply_to(&mut latest);
+        assert_eq!(latest.meta().expiry, Some(Expiry::OnSessionEnd));
+        assert_eq!(latest.get("theirs"), Some(&[7u8][..]));
     }
 
     #[test]

@@ -4,7 +4,9 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
+use crate::dsn::Redacted;
 use crate::error::ConfigError;
+use crate::expiry::Lifetimes;
 use crate::id::IdPolicy;
 
 /// The longest lifetime accepted, in seconds (ten years); more is surely a typo.
@@ -82,7 +84,10 @@ impl std::str::FromStr for SameSite {
 /// assert!(built.secure);
 /// # Ok::<(), session_core::ConfigError>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// `Debug` output never shows `providerConfig` (it may hold passwords and keys) nor
+/// `sessionIDHashKey`: only their lengths.
+#[derive(Clone, PartialEq, Eq)]
 pub struct ManagerConfig {
     /// `cookieName`: the session cookie's name (default `beegosessionID`).
     pub cookie_name: String,
@@ -90,15 +95,23 @@ pub struct ManagerConfig {
     pub enable_set_cookie: bool,
     /// `gclifetime`: seconds between GC passes (default 3600, at least 1).
     pub gc_lifetime: u64,
-    /// `maxLifetime`: seconds a session lives without activity (default 3600; 0 means
-    /// "same as gclifetime", as in beego).
+    /// `maxLifetime`: seconds a session lives without activity. Default: the value of
+    /// `gclifetime` (3600): a JSON form without `maxLifetime` takes `gclifetime`'s value, and
+    /// 0 means "same as gclifetime", as in beego. A session can choose its own
+    /// ([`Session::set_expiry`](crate::Session::set_expiry)).
     pub max_lifetime: u64,
+    /// `absoluteLifetime`: seconds a session lives after its creation, however active
+    /// (OWASP's absolute timeout); 0 (the default) for no such limit. It caps per-session
+    /// expiries too, and [`Session::regenerate`](crate::Session::regenerate) does not reset
+    /// it (rotating the id cannot prolong a session).
+    pub absolute_lifetime: u64,
     /// `disableHTTPOnly`: leave `HttpOnly` off the cookie (default false).
     pub disable_http_only: bool,
     /// `secure`: mark the cookie `Secure` (default false).
     pub secure: bool,
-    /// `cookieLifeTime`: the cookie's `Max-Age` in seconds; 0 (default) makes it a browser
-    /// session cookie.
+    /// `cookieLifeTime`: the cookie's `Max-Age` in seconds, for sessions without their own
+    /// expiry; 0 (default) makes it a browser-session cookie. Never more than the stored
+    /// session has left: a larger value is cut to it.
     pub cookie_life_time: u64,
     /// `providerConfig`: the engine's own configuration string.
     pub provider_config: String,
@@ -130,6 +143,7 @@ impl Default for ManagerConfig {
             enable_set_cookie: true,
             gc_lifetime: 3600,
             max_lifetime: 3600,
+            absolute_lifetime: 0,
             disable_http_only: false,
             secure: false,
             cookie_life_time: 0,
@@ -147,12 +161,41 @@ impl Default for ManagerConfig {
     }
 }
 
+impl std::fmt::Debug for ManagerConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ManagerConfig")
+            .field("cookie_name", &self.cookie_name)
+            .field("enable_set_cookie", &self.enable_set_cookie)
+            .field("gc_lifetime", &self.gc_lifetime)
+            .field("max_lifetime", &self.max_lifetime)
+            .field("absolute_lifetime", &self.absolute_lifetime)
+            .field("disable_http_only", &self.disable_http_only)
+            .field("secure", &self.secure)
+            .field("cookie_life_time", &self.cookie_life_time)
+            .field("provider_config", &Redacted(&self.provider_config))
+            .field("domain", &self.domain)
+            .field("session_id_length", &self.session_id_length)
+            .field("session_id_prefix", &self.session_id_prefix)
+            .field("session_id_hash_func", &self.session_id_hash_func)
+            .field("session_id_hash_key", &Redacted(&self.session_id_hash_key))
+            .field("enable_sid_in_http_header", &self.enable_sid_in_http_header)
+            .field(
+                "session_name_in_http_header",
+                &self.session_name_in_http_header,
+            )
+            .field("enable_sid_in_url_query", &self.enable_sid_in_url_query)
+            .field("cookie_same_site", &self.cookie_same_site)
+            .finish()
+    }
+}
+
 /// The JSON names beego uses, in beego's spelling (matched case-insensitively).
 const FIELDS: &[&str] = &[
     "cookieName",
     "enableSetCookie",
     "gclifetime",
     "maxLifetime",
+    "absoluteLifetime",
     "disableHTTPOnly",
     "secure",
     "cookieLifeTime",
@@ -173,6 +216,7 @@ impl ManagerConfig {
     pub fn builder() -> ManagerConfigBuilder {
         ManagerConfigBuilder {
             config: ManagerConfig::default(),
+            bad_duration: None,
         }
     }
 
@@ -201,6 +245,7 @@ impl ManagerConfig {
                     config.max_lifetime = seconds(field, value)?;
                     max_lifetime_given = true;
                 }
+                "absoluteLifetime" => config.absolute_lifetime = seconds(field, value)?,
                 "disableHTTPOnly" => config.disable_http_only = boolean(field, value)?,
                 "secure" => config.secure = boolean(field, value)?,
                 "cookieLifeTime" => config.cookie_life_time = seconds(field, value)?,
@@ -242,6 +287,16 @@ impl ManagerConfig {
         Duration::from_secs(secs)
     }
 
+    /// The lifetime rules engines receive ([`ProviderInit::lifetimes`](crate::ProviderInit)).
+    pub fn lifetimes(&self) -> Lifetimes {
+        let secs = |s: u64| (s > 0).then(|| Duration::from_secs(s));
+        Lifetimes {
+            max_lifetime: self.effective_max_lifetime(),
+            absolute: secs(self.absolute_lifetime),
+            cookie_life_time: secs(self.cookie_life_time),
+        }
+    }
+
     /// The GC interval.
     pub fn gc_interval(&self) -> Duration {
         Duration::from_secs(self.gc_lifetime)
@@ -274,6 +329,7 @@ impl ManagerConfig {
         for (field, secs) in [
             ("gclifetime", self.gc_lifetime),
             ("maxLifetime", self.max_lifetime),
+            ("absoluteLifetime", self.absolute_lifetime),
             ("cookieLifeTime", self.cookie_life_time),
         ] {
             if secs > MAX_LIFETIME_SECS {
@@ -351,9 +407,24 @@ fn seconds(field: &'static str, v: &Value) -> Result<u64, ConfigError> {
 }
 
 /// Builds a [`ManagerConfig`] in code; [`build`](Self::build) validates it.
+///
+/// Durations must be whole, non-zero seconds (the unit beego's configuration has): a
+/// setter given `Duration::from_millis(500)` makes `build` fail naming the field, rather
+/// than truncate it to 0 (which for `maxLifetime` would mean "same as gclifetime").
 #[derive(Debug, Clone)]
 pub struct ManagerConfigBuilder {
     config: ManagerConfig,
+    /// The first duration that was not whole seconds.
+    bad_duration: Option<(&'static str, Duration)>,
+}
+
+/// `d` in whole seconds, or the complaint about it.
+fn whole_seconds(field: &'static str, d: Duration) -> Result<u64, (&'static str, Duration)> {
+    if d.as_secs() == 0 || d.subsec_nanos() != 0 {
+        Err((field, d))
+    } else {
+        Ok(d.as_secs())
+    }
 }
 
 macro_rules! setters {
@@ -369,22 +440,33 @@ macro_rules! setters {
     };
 }
 
+macro_rules! duration_setters {
+    ($($(#[$doc:meta])* $name:ident => $field:ident, $json:literal;)*) => {
+        $(
+            $(#[$doc])*
+            pub fn $name(mut self, value: Duration) -> Self {
+                match whole_seconds($json, value) {
+                    Ok(secs) => self.config.$field = secs,
+                    Err(bad) => {
+                        self.bad_duration.get_or_insert(bad);
+                    }
+                }
+                self
+            }
+        )*
+    };
+}
+
 impl ManagerConfigBuilder {
     setters! {
         /// `cookieName`.
         cookie_name: impl Into<String> => |c, v| c.cookie_name = v.into();
         /// `enableSetCookie`.
         enable_set_cookie: bool => |c, v| c.enable_set_cookie = v;
-        /// `gclifetime`, whole seconds.
-        gc_lifetime: Duration => |c, v| c.gc_lifetime = v.as_secs();
-        /// `maxLifetime`, whole seconds.
-        max_lifetime: Duration => |c, v| c.max_lifetime = v.as_secs();
         /// `disableHTTPOnly`.
         disable_http_only: bool => |c, v| c.disable_http_only = v;
         /// `secure`.
         secure: bool => |c, v| c.secure = v;
-        /// `cookieLifeTime`, whole seconds.
-        cookie_life_time: Duration => |c, v| c.cookie_life_time = v.as_secs();
         /// `providerConfig`.
         provider_config: impl Into<String> => |c, v| c.provider_config = v.into();
         /// `domain`.
@@ -401,6 +483,18 @@ impl ManagerConfigBuilder {
         cookie_same_site: SameSite => |c, v| c.cookie_same_site = v;
     }
 
+    duration_setters! {
+        /// `gclifetime`: whole seconds, at least one.
+        gc_lifetime => gc_lifetime, "gclifetime";
+        /// `maxLifetime`: whole seconds, at least one.
+        max_lifetime => max_lifetime, "maxLifetime";
+        /// `absoluteLifetime`: whole seconds, at least one (leave it unset for none).
+        absolute_lifetime => absolute_lifetime, "absoluteLifetime";
+        /// `cookieLifeTime`: whole seconds, at least one (leave it unset for a
+        /// browser-session cookie).
+        cookie_life_time => cookie_life_time, "cookieLifeTime";
+    }
+
     /// `EnableSidInHTTPHeader` with `SessionNameInHTTPHeader` = `header`.
     pub fn sid_in_http_header(mut self, header: impl Into<String>) -> Self {
         self.config.enable_sid_in_http_header = true;
@@ -410,6 +504,12 @@ impl ManagerConfigBuilder {
 
     /// Validates and returns the configuration.
     pub fn build(self) -> Result<ManagerConfig, ConfigError> {
+        if let Some((field, value)) = self.bad_duration {
+            return Err(ConfigError::invalid(
+                field,
+                format!("{value:?} is not a whole number of seconds (at least 1 s); the configuration counts in seconds"),
+            ));
+        }
         self.config.validate()?;
         Ok(self.config)
     }
@@ -445,6 +545,66 @@ mod tests {
         assert_eq!((c.gc_lifetime, c.max_lifetime), (10, 20));
         assert_eq!(c.cookie_same_site, SameSite::Strict);
         assert_eq!(c.session_name_in_http_header, "X-Sid");
+    }
+
+    #[test]
+    fn builder_durations_must_be_whole_seconds() {
+        let err = ManagerConfig::builder()
+            .max_lifetime(Duration::from_millis(500))
+            .build()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("maxLifetime") && err.contains("500ms"),
+            "{err}"
+        );
+        let err = ManagerConfig::builder()
+            .gc_lifetime(Duration::ZERO)
+            .build()
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("gclifetime"), "{err}");
+        let err = ManagerConfig::builder()
+            .cookie_life_time(Duration::from_millis(1500))
+            .build()
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("cookieLifeTime"), "{err}");
+        let ok = ManagerConfig::builder()
+            .max_lifetime(Duration::from_secs(2))
+            .absolute_lifetime(Duration::from_secs(60))
+            .build()
+            .unwrap();
+        assert_eq!(ok.lifetimes().max_lifetime, Duration::from_secs(2));
+        assert_eq!(ok.lifetimes().absolute, Some(Duration::from_secs(60)));
+    }
+
+    #[test]
+    fn debug_never_shows_secrets() {
+        let config = ManagerConfig {
+            provider_config: "postgres://app:hunter2@db/app".into(),
+            session_id_hash_key: "s3cr3t-hash-key".into(),
+            ..ManagerConfig::default()
+        };
+        let shown = format!("{config:?}");
+        assert!(
+            !shown.contains("hunter2") && !shown.contains("s3cr3t"),
+            "{shown}"
+        );
+        assert!(shown.contains("<redacted, 29 bytes>"), "{shown}");
+        let init = crate::ProviderInit::new("postgres", &config);
+        let shown = format!("{init:?}");
+        assert!(
+            !shown.contains("hunter2") && !shown.contains("s3cr3t"),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn absolute_lifetime_reads_from_json() {
+        let c = ManagerConfig::from_json(r#"{"absoluteLifetime":28800}"#).unwrap();
+        assert_eq!(c.lifetimes().absolute, Some(Duration::from_secs(28800)));
+        assert_eq!(ManagerConfig::default().lifetimes().absolute, None);
     }
 
     #[test]

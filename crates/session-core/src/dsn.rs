@@ -9,6 +9,31 @@ pub const MASK: &str = "***";
 /// Longest timeout accepted in a configuration string: anything longer is a typo.
 const MAX_TIMEOUT: Duration = Duration::from_secs(3600);
 
+/// A secret-bearing string as `Debug` shows it: its length, never its text.
+///
+/// Configuration strings (`providerConfig`, hash keys) may carry passwords and keys in
+/// forms only their engine can parse (a URL, a DSN, JSON, beego's comma form), so `Debug`
+/// output of the types holding them shows none of it.
+///
+/// ```
+/// use session_core::dsn::Redacted;
+/// let shown = format!("{:?}", Redacted("redis://:hunter2@127.0.0.1"));
+/// assert!(!shown.contains("hunter2"));
+/// assert_eq!(format!("{:?}", Redacted("")), "\"\"");
+/// ```
+#[derive(Clone, Copy)]
+pub struct Redacted<'a>(pub &'a str);
+
+impl std::fmt::Debug for Redacted<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.0.is_empty() {
+            f.write_str("\"\"")
+        } else {
+            write!(f, "<redacted, {} bytes>", self.0.len())
+        }
+    }
+}
+
 /// `text` with its passwords replaced by [`MASK`], for error messages and logs.
 ///
 /// Masks the password of a URL or Go-driver DSN (`user:secret@host`, `user:secret@tcp(…)`)

@@ -2,6 +2,8 @@
 
 use std::borrow::Cow;
 
+use crate::id::Fingerprint;
+
 /// Boxed error from an engine's backend (a database driver, the file system, …).
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
@@ -59,15 +61,17 @@ pub enum Error {
         source: rmp_serde::decode::Error,
     },
 
-    /// The session is too large for the engine (e.g. a cookie over 4096 bytes).
+    /// The session is too large for the engine (e.g. a cookie over 4096 bytes); nothing
+    /// was written.
     #[error(
-        "session `{sid}` is too large for engine `{engine}`: {size} bytes, the limit is {limit}"
+        "session {session} is too large for engine `{engine}`: {size} bytes, the limit is {limit}; \
+         store less in the session (an id pointing to your own storage, not the data itself)"
     )]
     TooLarge {
         /// The engine's registered name.
         engine: Cow<'static, str>,
-        /// The session id (or a placeholder where the id is not meaningful).
-        sid: String,
+        /// The session's [`Fingerprint`] (never the id itself, a credential).
+        session: Fingerprint,
         /// The encoded size.
         size: usize,
         /// The engine's limit.
@@ -83,13 +87,32 @@ pub enum Error {
         what: &'static str,
     },
 
-    /// The session was destroyed earlier in this request and can no longer be used.
-    #[error("session `{0}` was destroyed in this request")]
-    Destroyed(String),
+    /// The stored session was written by a newer build of this library, in a format this
+    /// build cannot read. Nothing was written, so the newer build still finds it; the
+    /// request fails (the web layer answers 503) rather than lose the session.
+    #[error(
+        "a session stored by engine `{engine}` has format version {version}, newer than this \
+         build reads ({}); it was left untouched: finish the deploy (or roll forward) so that \
+         every instance runs the newer version",
+        crate::data::FORMAT_VERSION
+    )]
+    NewerFormat {
+        /// The engine's registered name.
+        engine: Cow<'static, str>,
+        /// The version byte found.
+        version: u8,
+    },
 
     /// A session id that this manager could not have minted was passed in.
-    #[error("`{0}` is not a valid session id for this manager")]
-    InvalidId(String),
+    #[error(
+        "a session id of {len} characters (fingerprint {session}) is not valid for this manager"
+    )]
+    InvalidId {
+        /// The id's [`Fingerprint`].
+        session: Fingerprint,
+        /// Its length in bytes.
+        len: usize,
+    },
 
     /// The operating system's random number generator failed.
     #[error("the OS random number generator failed: {0}")]
@@ -110,9 +133,24 @@ impl Error {
         }
     }
 
-    /// True when the failure is the backend's (the web layer answers 503).
+    /// An [`Error::InvalidId`] for `sid`, which is never quoted.
+    pub fn invalid_id(sid: &str) -> Self {
+        Error::InvalidId {
+            session: Fingerprint::of(sid),
+            len: sid.len(),
+        }
+    }
+
+    /// True when the failure is the backend's (connection, I/O, timeout).
     pub fn is_backend(&self) -> bool {
         matches!(self, Error::Backend { .. })
+    }
+
+    /// True when the session storage cannot serve this request now but may later: a
+    /// backend failure, or a session stored by a newer build. The web layer answers these
+    /// with `503 Service Unavailable`.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, Error::Backend { .. } | Error::NewerFormat { .. })
     }
 }
 

@@ -28,6 +28,46 @@ pub fn is_safe_id(sid: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
+/// A short, non-reversible stand-in for a session id, for logs and error messages.
+///
+/// A session id is a bearer credential: whoever has it is logged in. Logs and errors carry
+/// this fingerprint instead: the first 8 hex characters of the id's SHA-1, the same in
+/// every process (so the lines of one session can be followed across instances) but no
+/// help in finding the id itself.
+///
+/// ```
+/// use session_core::id::Fingerprint;
+///
+/// let sid = "0123456789abcdef0123456789abcdef";
+/// let print = Fingerprint::of(sid).to_string();
+/// assert_eq!(print.len(), 9);
+/// assert!(!print.contains(&sid[..8]));
+/// assert_eq!(print, Fingerprint::of(sid).to_string());
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Fingerprint([u8; 4]);
+
+impl Fingerprint {
+    /// The fingerprint of `sid`.
+    pub fn of(sid: &str) -> Self {
+        use sha1::Digest;
+        let digest = Sha1::digest(sid.as_bytes());
+        Fingerprint([digest[0], digest[1], digest[2], digest[3]])
+    }
+}
+
+impl std::fmt::Display for Fingerprint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "#{}", hex::encode(self.0))
+    }
+}
+
+impl std::fmt::Debug for Fingerprint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self, f)
+    }
+}
+
 /// How ids are minted and checked: length, prefix and optional HMAC key.
 #[derive(Clone)]
 pub struct IdPolicy {

@@ -44,38 +44,66 @@
 //! ```
 //! use std::collections::HashMap;
 //! use std::sync::{Arc, Mutex};
+//! use std::time::SystemTime;
 //!
 //! use session_core::http::{HeaderMap, Request};
 //! use session_core::{
-//!     async_trait, register, Capabilities, Context, Manager, ManagerConfig, Persist, Provider,
-//!     Release, Result, SessionData, Store, TrackedStore, Write,
+//!     async_trait, register, Capabilities, Context, Lifetimes, Manager, ManagerConfig, Persist,
+//!     Provider, Release, Released, Result, SessionData, Store, TrackedStore, Write,
 //! };
 //!
-//! /// Sessions in a map. (No expiry, to keep the example short: a real engine honours
-//! /// `ProviderInit::max_lifetime`, and the conformance suite checks that it does.)
-//! #[derive(Default)]
+//! /// Sessions in a map, each with the instant it ends.
 //! struct MapEngine {
-//!     sessions: Mutex<HashMap<String, SessionData>>,
+//!     lifetimes: Lifetimes, // the manager's rules, from `ProviderInit::lifetimes`
+//!     sessions: Mutex<HashMap<String, (SessionData, SystemTime)>>,
+//! }
+//!
+//! impl MapEngine {
+//!     /// A live session's data: an expired entry is as good as absent.
+//!     fn live(&self, sid: &str) -> Option<SessionData> {
+//!         let sessions = self.sessions.lock().unwrap();
+//!         let (data, ends) = sessions.get(sid)?;
+//!         (*ends > SystemTime::now()).then(|| data.clone())
+//!     }
 //! }
 //!
 //! #[async_trait]
 //! impl Persist for MapEngine {
 //!     type Token = (); // what a load remembers for the write-back (a version, a CAS value…)
 //!
-//!     async fn persist(&self, release: Release<'_, ()>, _response: &mut HeaderMap) -> Result<()> {
+//!     fn lifetimes(&self) -> &Lifetimes {
+//!         &self.lifetimes
+//!     }
+//!
+//!     async fn persist(&self, release: Release<'_, ()>, _: &mut HeaderMap) -> Result<Released> {
+//!         let now = SystemTime::now();
+//!         // One lock across the read and the write: no other release can slip in between.
 //!         let mut sessions = self.sessions.lock().unwrap();
-//!         match (sessions.get_mut(release.sid), release.write) {
-//!             // Merge this request's changes into the latest state: concurrent requests
-//!             // that changed other keys keep theirs.
-//!             (Some(stored), Write::Changes(changes)) => changes.apply_to(stored),
-//!             (Some(_), Write::Touch) => {} // unchanged: only the lifetime would be refreshed
-//!             // Destroyed meanwhile: a logout stays a logout.
-//!             (None, _) if release.only_if_present => {}
-//!             (None, _) => {
-//!                 sessions.insert(release.sid.to_owned(), release.data.clone());
+//!         let live = sessions.get_mut(release.sid).filter(|(_, ends)| *ends > now);
+//!         let ends = match (live, release.write) {
+//!             // Merge this request's changes into the latest state (concurrent requests
+//!             // that changed other keys keep theirs); the merged state's own expiry counts.
+//!             (Some((stored, ends)), Write::Changes(changes)) => {
+//!                 changes.apply_to(stored);
+//!                 *ends = release.lifetime_of(stored).expires_at();
+//!                 *ends
 //!             }
-//!         }
-//!         Ok(())
+//!             // Unchanged: only the lifetime slides.
+//!             (Some((_, ends)), Write::Touch) => {
+//!                 *ends = release.lifetime.expires_at();
+//!                 *ends
+//!             }
+//!             // Destroyed or expired meanwhile: a logout stays a logout.
+//!             (None, _) if release.only_if_present || matches!(release.write, Write::Touch) => {
+//!                 return Ok(Released::Gone)
+//!             }
+//!             (None, _) => {
+//!                 let ends = release.lifetime.expires_at();
+//!                 sessions.insert(release.sid.to_owned(), (release.data.clone(), ends));
+//!                 ends
+//!             }
+//!         };
+//!         Ok(Released::Stored { expires: ends })
 //!     }
 //! }
 //!
@@ -83,49 +111,58 @@
 //!
 //! impl MapProvider {
 //!     fn store(&self, sid: &str, data: Option<SessionData>) -> Box<dyn Store> {
-//!         let engine = Arc::clone(&self.0);
-//!         Box::new(match data {
-//!             Some(data) => TrackedStore::loaded(sid, data, (), engine),
-//!             None => TrackedStore::new(sid, engine),
-//!         })
-//!     }
-//!     fn get(&self, sid: &str) -> Option<SessionData> {
-//!         self.0.sessions.lock().unwrap().get(sid).cloned()
+//!         TrackedStore::boxed(sid, data.map(|d| (d, ())), Arc::clone(&self.0))
 //!     }
 //! }
 //!
 //! #[async_trait]
 //! impl Provider for MapProvider {
 //!     async fn session_read(&self, _cx: &Context<'_>, sid: &str) -> Result<Box<dyn Store>> {
-//!         Ok(self.store(sid, self.get(sid)))
+//!         Ok(self.store(sid, self.0.live(sid)))
 //!     }
 //!     async fn session_exist(&self, _cx: &Context<'_>, sid: &str) -> Result<bool> {
-//!         Ok(self.get(sid).is_some())
+//!         Ok(self.0.live(sid).is_some())
 //!     }
-//!     async fn session_regenerate(&self, _cx: &Context<'_>, old: &str, sid: &str)
+//!     // A freshly minted id: nothing to look up.
+//!     async fn session_create(&self, _cx: &Context<'_>, sid: &str) -> Result<Box<dyn Store>> {
+//!         Ok(self.store(sid, None))
+//!     }
+//!     async fn session_regenerate(&self, cx: &Context<'_>, old: &str, sid: &str)
 //!         -> Result<Box<dyn Store>>
 //!     {
-//!         let moved = self.0.sessions.lock().unwrap().remove(old);
-//!         if let Some(data) = &moved {
-//!             self.0.sessions.lock().unwrap().insert(sid.to_owned(), data.clone());
-//!         }
-//!         Ok(self.store(sid, moved))
+//!         let moved = self.session_move(cx, old, sid).await?;
+//!         Ok(moved.unwrap_or_else(|| self.store(sid, None)))
+//!     }
+//!     // One lock: the old id and the new one are never both live.
+//!     async fn session_move(&self, _cx: &Context<'_>, old: &str, sid: &str)
+//!         -> Result<Option<Box<dyn Store>>>
+//!     {
+//!         let mut sessions = self.0.sessions.lock().unwrap();
+//!         let Some(entry) = sessions.remove(old).filter(|(_, e)| *e > SystemTime::now()) else {
+//!             return Ok(None);
+//!         };
+//!         let data = entry.0.clone();
+//!         sessions.insert(sid.to_owned(), entry); // the expiry moves with it
+//!         Ok(Some(self.store(sid, Some(data))))
 //!     }
 //!     async fn session_destroy(&self, _cx: &Context<'_>, sid: &str) -> Result<()> {
 //!         self.0.sessions.lock().unwrap().remove(sid);
 //!         Ok(())
 //!     }
 //!     async fn session_all(&self) -> Result<usize> {
-//!         Ok(self.0.sessions.lock().unwrap().len())
+//!         let now = SystemTime::now();
+//!         Ok(self.0.sessions.lock().unwrap().values().filter(|(_, e)| *e > now).count())
 //!     }
 //!     async fn session_gc(&self) -> Result<()> {
+//!         let now = SystemTime::now();
+//!         self.0.sessions.lock().unwrap().retain(|_, (_, ends)| *ends > now);
 //!         Ok(())
 //!     }
 //!     // One lookup instead of `exist` + `read`.
 //!     async fn session_load(&self, _cx: &Context<'_>, sid: &str)
 //!         -> Result<Option<Box<dyn Store>>>
 //!     {
-//!         Ok(self.get(sid).map(|data| self.store(sid, Some(data))))
+//!         Ok(self.0.live(sid).map(|data| self.store(sid, Some(data))))
 //!     }
 //!     fn capabilities(&self) -> Capabilities {
 //!         Capabilities::NONE.merging().counting()
@@ -135,8 +172,9 @@
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<()> {
 //! // Each manager gets its own provider instance from the factory.
-//! register("map", |_init| {
-//!     Box::pin(async { Ok(Arc::new(MapProvider(Arc::default())) as Arc<dyn Provider>) })
+//! register("map", |init| {
+//!     let engine = MapEngine { lifetimes: init.lifetimes, sessions: Mutex::default() };
+//!     Box::pin(async move { Ok(Arc::new(MapProvider(Arc::new(engine))) as Arc<dyn Provider>) })
 //! })?;
 //! let manager = Manager::new("map", ManagerConfig::default()).await?;
 //!
@@ -171,6 +209,7 @@ mod context;
 mod data;
 pub mod dsn;
 mod error;
+mod expiry;
 mod gc;
 pub mod id;
 mod manager;
@@ -189,17 +228,20 @@ pub mod conformance;
 pub use changes::{Change, ChangeSet};
 pub use config::{ManagerConfig, ManagerConfigBuilder, SameSite, MAX_LIFETIME_SECS};
 pub use context::Context;
-pub use data::{decode_value, encode_value, FormatError, SessionData, FORMAT_VERSION};
+pub use data::{
+    decode_value, encode_value, FormatError, SessionData, SessionMeta, FORMAT_MAGIC, FORMAT_VERSION,
+};
 pub use error::{BoxError, ConfigError, Error, RegistryError, Result};
+pub use expiry::{Expiry, Lifetime, Lifetimes};
 pub use gc::GcTask;
 pub use id::IdPolicy;
 pub use manager::Manager;
 pub use provider::{Capabilities, Provider, ProviderFuture, ProviderInit};
 pub use registry::{register, registered_engines, Registration};
 pub use session::Session;
-pub use store::{Store, StoreExt};
-pub use tracked::{Persist, Release, TrackedStore, Write};
-pub use transport::{append_cookie, is_valid_cookie_name, CookieAttributes};
+pub use store::{Released, Store, StoreExt};
+pub use tracked::{lifetime_of, Persist, Release, TrackedStore, Write};
+pub use transport::{append_cookie, is_valid_cookie_name, CookieAttributes, IdSource};
 
 pub use async_trait::async_trait;
 pub use http;

@@ -2,20 +2,22 @@
 //! framework can use it.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
 
 use http::HeaderMap;
 
 use crate::config::ManagerConfig;
 use crate::context::Context;
 use crate::error::{Error, Result};
-use crate::gc::GcTask;
+use crate::expiry::Lifetimes;
+use crate::gc::{GcLoop, GcTask};
 use crate::id::IdPolicy;
 use crate::provider::{Provider, ProviderInit};
 use crate::registry;
 use crate::session::Session;
 use crate::store::Store;
-use crate::transport;
+use crate::transport::{self, IdSource};
 
 /// Starts, finds, regenerates and destroys sessions for one engine and one configuration.
 ///
@@ -29,9 +31,12 @@ pub struct Manager {
 struct Inner {
     engine: String,
     config: ManagerConfig,
+    lifetimes: Lifetimes,
     provider: Arc<dyn Provider>,
     policy: IdPolicy,
     secure: AtomicBool,
+    /// The manager's one background GC loop, while any [`GcTask`] handle keeps it.
+    gc: Mutex<Weak<GcLoop>>,
 }
 
 impl std::fmt::Debug for Manager {
@@ -45,24 +50,20 @@ impl std::fmt::Debug for Manager {
 
 impl Manager {
     /// A manager on the engine registered as `engine` (case-insensitive), which is built
-    /// from `config.provider_config` with `config`'s max lifetime.
+    /// from `config.provider_config` with `config`'s lifetimes.
     ///
     /// Fails when the configuration is invalid, no engine has that name (the error lists the
     /// registered ones and the crate to add), or the engine cannot start.
     pub async fn new(engine: &str, config: ManagerConfig) -> Result<Self> {
         config.validate()?;
         let factory = registry::lookup(engine)?;
-        let init = ProviderInit {
-            name: engine.to_ascii_lowercase(),
-            max_lifetime: config.effective_max_lifetime(),
-            config: config.provider_config.clone(),
-            manager: config.clone(),
-        };
-        let provider = factory(init).await?;
+        let provider = factory(ProviderInit::new(engine, &config)).await?;
         Self::with_provider(engine, provider, config)
     }
 
-    /// A manager on a provider built by the caller (no registry involved).
+    /// A manager on a provider built by the caller (no registry involved). Build the
+    /// provider from [`ProviderInit::new`] with this same `config`, so that both agree on
+    /// the lifetimes.
     pub fn with_provider(
         engine: impl Into<String>,
         provider: Arc<dyn Provider>,
@@ -74,9 +75,11 @@ impl Manager {
             inner: Arc::new(Inner {
                 engine: engine.into(),
                 secure: AtomicBool::new(config.secure),
+                lifetimes: config.lifetimes(),
                 config,
                 provider,
                 policy,
+                gc: Mutex::new(Weak::new()),
             }),
         })
     }
@@ -89,6 +92,11 @@ impl Manager {
     /// The configuration.
     pub fn config(&self) -> &ManagerConfig {
         &self.inner.config
+    }
+
+    /// The lifetime rules (`maxLifetime`, `absoluteLifetime`, `cookieLifeTime`).
+    pub fn lifetimes(&self) -> &Lifetimes {
+        &self.inner.lifetimes
     }
 
     /// The engine instance.
@@ -113,23 +121,33 @@ impl Manager {
 
     /// The valid session id the request carries, if any (cookie, then query, then header).
     pub fn session_id_of<'a>(&self, cx: impl Into<Context<'a>>) -> Option<String> {
-        transport::find_sid(&cx.into(), &self.inner.config, &self.inner.policy)
+        self.find_sid(&cx.into()).map(|(sid, _)| sid)
+    }
+
+    fn find_sid(&self, cx: &Context<'_>) -> Option<(String, IdSource)> {
+        transport::find_sid(cx, &self.inner.config, &self.inner.policy)
     }
 
     /// The request's session: the stored one when the request carries a valid, known id;
     /// otherwise a new empty session under a fresh id (an unknown id is never adopted).
     ///
     /// A known session costs one engine call ([`Provider::session_load`]); a new one costs
-    /// none until it is released holding data.
+    /// none until it is released holding data. A stored session past its hard end (its
+    /// fixed [`Expiry::AtDateTime`](crate::Expiry::AtDateTime) or the absolute lifetime)
+    /// is over, whatever the engine still holds: it is destroyed and a new one starts.
     pub async fn session_start<'a>(&self, cx: impl Into<Context<'a>>) -> Result<Session> {
         let cx = cx.into();
-        if let Some(sid) = self.session_id_of(cx) {
+        if let Some((sid, source)) = self.find_sid(&cx) {
             if let Some(store) = self.inner.provider.session_load(&cx, &sid).await? {
-                return Ok(Session::new(self.clone(), store.into(), true));
+                let meta = store.meta().await?;
+                if !self.inner.lifetimes.is_over(meta.created, meta.expiry) {
+                    return Ok(Session::new(self.clone(), store.into(), true, source));
+                }
+                self.inner.provider.session_destroy(&cx, &sid).await?;
             }
         }
         let store = self.new_store(&cx).await?;
-        Ok(Session::new(self.clone(), store, false))
+        Ok(Session::new(self.clone(), store, false, IdSource::Minted))
     }
 
     /// Destroys the request's session, if it has one, and tells the browser to forget the
@@ -140,41 +158,55 @@ impl Manager {
         response: &mut HeaderMap,
     ) -> Result<()> {
         let cx = cx.into();
-        if let Some(sid) = self.session_id_of(cx) {
+        if let Some((sid, _)) = self.find_sid(&cx) {
             self.inner.provider.session_destroy(&cx, &sid).await?;
             self.send_removal_cookie(response);
         }
         Ok(())
     }
 
-    /// Moves the request's session to a fresh id and sends the new cookie (beego's
-    /// `SessionRegenerateID`). Without a valid id in the request, starts a new session.
+    /// Moves the request's stored session to a fresh id now and sends the new cookie
+    /// (beego's `SessionRegenerateID`). Without a valid, stored id in the request, starts a
+    /// new session (stored, and given a cookie, once it holds data).
     ///
     /// Inside a request that already holds a [`Session`], prefer [`Session::regenerate`],
-    /// which also carries changes not yet released.
+    /// which carries changes not yet released and moves the session only if the request
+    /// succeeds.
     pub async fn session_regenerate_id<'a>(
         &self,
         cx: impl Into<Context<'a>>,
         response: &mut HeaderMap,
     ) -> Result<Session> {
         let cx = cx.into();
-        let Some(old) = self.session_id_of(cx) else {
+        let Some((old, _)) = self.find_sid(&cx) else {
             return self.session_start(cx).await;
         };
         let sid = self.inner.policy.generate()?;
-        let store = self
-            .inner
-            .provider
-            .session_regenerate(&cx, &old, &sid)
-            .await?;
-        self.send_session_cookie(response, &sid);
-        Ok(Session::new(self.clone(), store.into(), true))
+        let Some(store) = self.inner.provider.session_move(&cx, &old, &sid).await? else {
+            let store = self.inner.provider.session_create(&cx, &sid).await?;
+            return Ok(Session::new(
+                self.clone(),
+                store.into(),
+                false,
+                IdSource::Minted,
+            ));
+        };
+        let meta = store.meta().await?;
+        let remaining = self.inner.lifetimes.of(meta.created, meta.expiry).ttl();
+        let max_age = self.inner.lifetimes.cookie_max_age(meta.expiry, remaining);
+        self.send_session_cookie(response, &sid, max_age);
+        Ok(Session::new(
+            self.clone(),
+            store.into(),
+            true,
+            IdSource::Minted,
+        ))
     }
 
     /// The store for `sid` (beego's `GetSessionStore`). The id must pass the id policy.
     pub async fn get_session_store(&self, sid: &str) -> Result<Box<dyn Store>> {
         if !self.inner.policy.validate(sid) {
-            return Err(Error::InvalidId(sid.chars().take(80).collect()));
+            return Err(Error::invalid_id(sid));
         }
         self.inner
             .provider
@@ -192,10 +224,21 @@ impl Manager {
         self.inner.provider.session_gc().await
     }
 
-    /// Runs garbage collection every `gclifetime` seconds on the tokio runtime until the
-    /// returned task is shut down or dropped (beego's `go manager.GC()`).
+    /// Runs garbage collection every `gclifetime` seconds on the tokio runtime (beego's
+    /// `go manager.GC()`). Must be called inside a tokio runtime.
+    ///
+    /// A manager has at most one GC loop: while one runs, this returns another handle to
+    /// it (so every web layer built on one manager shares a single loop, however many
+    /// layers there are). The loop runs until every handle is dropped, or until one
+    /// of them is [shut down](GcTask::shutdown).
     pub fn spawn_gc(&self) -> GcTask {
-        GcTask::spawn(self.clone(), self.inner.config.gc_interval())
+        let mut slot = self.inner.gc.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(running) = slot.upgrade().filter(|gc| gc.is_running()) {
+            return GcTask::join(running);
+        }
+        let task = GcTask::spawn(self.clone(), self.inner.config.gc_interval());
+        *slot = task.downgrade();
+        task
     }
 
     pub(crate) async fn new_store(&self, cx: &Context<'_>) -> Result<Arc<dyn Store>> {
@@ -203,10 +246,15 @@ impl Manager {
         Ok(self.inner.provider.session_create(cx, &sid).await?.into())
     }
 
-    pub(crate) fn send_session_cookie(&self, response: &mut HeaderMap, sid: &str) {
+    pub(crate) fn send_session_cookie(
+        &self,
+        response: &mut HeaderMap,
+        sid: &str,
+        max_age: Option<Duration>,
+    ) {
         let config = &self.inner.config;
         if config.enable_set_cookie {
-            let cookie = transport::session_cookie(config, self.is_secure(), sid);
+            let cookie = transport::session_cookie(config, self.is_secure(), sid, max_age);
             transport::append_cookie(response, &cookie);
         }
         transport::set_sid_header(config, response, sid);

@@ -8,14 +8,27 @@ use async_trait::async_trait;
 use crate::config::ManagerConfig;
 use crate::context::Context;
 use crate::error::Result;
+use crate::expiry::Lifetimes;
 use crate::store::Store;
 
 /// A session engine: where sessions live and how they are found, moved, removed and expired.
 ///
-/// The methods are beego's. Two fast paths have defaults built from them and are worth
-/// overriding: [`session_load`](Provider::session_load) (one round trip instead of
-/// `exist` + `read`) and [`session_create`](Provider::session_create) (no lookup at all for
-/// an id that was just minted).
+/// The methods are beego's, plus [`session_create`](Provider::session_create) (a new
+/// session for a freshly minted id, with no lookup at all) and two fast paths whose
+/// defaults are built from beego's methods and are worth overriding:
+/// [`session_load`](Provider::session_load) (one round trip instead of `exist` + `read`)
+/// and [`session_move`](Provider::session_move) (an atomic move).
+///
+/// Which methods the [`Manager`](crate::Manager) and [`Session`](crate::Session) call:
+/// - a request with a valid id: `session_load`; without one (or when it finds nothing):
+///   `session_create`;
+/// - [`Session::regenerate`](crate::Session::regenerate) of a stored session: nothing
+///   until release, then `session_move` and the release of the moved store;
+/// - [`Session::destroy`](crate::Session::destroy) and
+///   [`Manager::session_destroy`](crate::Manager::session_destroy): `session_destroy`;
+/// - [`Manager::session_regenerate_id`](crate::Manager::session_regenerate_id):
+///   `session_regenerate`; [`Manager::get_session_store`](crate::Manager::get_session_store):
+///   `session_read`; GC and counts: `session_gc`, `session_all`.
 ///
 /// Stores returned by a provider follow [`Store`]'s contract; the easy way is to return a
 /// [`TrackedStore`](crate::TrackedStore) and implement [`Persist`](crate::Persist).
@@ -49,7 +62,11 @@ pub trait Provider: Send + Sync + 'static {
     /// Removes expired sessions. Engines whose backend expires entries natively do nothing.
     async fn session_gc(&self) -> Result<()>;
 
-    /// The stored session `sid`, or `None` when it is not stored (or expired, or unreadable).
+    /// The stored session `sid`, or `None` when it is not stored (or expired).
+    ///
+    /// Stored bytes that do not decode are not `None`: decode them with
+    /// [`SessionData::decode_stored`](crate::SessionData::decode_stored), which reads corrupt
+    /// bytes as an empty (but stored) session and fails on a newer format version.
     ///
     /// The default costs two calls (`exist`, then `read`); engines should do it in one.
     async fn session_load(&self, cx: &Context<'_>, sid: &str) -> Result<Option<Box<dyn Store>>> {
@@ -60,11 +77,30 @@ pub trait Provider: Send + Sync + 'static {
         }
     }
 
-    /// A new, empty session under a freshly minted `sid`, without touching the backend.
+    /// A new, empty session under a freshly minted `sid`. Must not touch the backend: the
+    /// id was just generated, so nothing can be stored under it, and a new visitor must
+    /// cost nothing (the conformance suite counts). Typically
+    /// `TrackedStore::boxed(sid, None, persist)`.
+    async fn session_create(&self, cx: &Context<'_>, sid: &str) -> Result<Box<dyn Store>>;
+
+    /// Moves the stored session `old_sid` to `sid`, keeping its data and its expiry, and
+    /// returns it loaded from `sid`; `None`, writing nothing, when `old_sid` is not stored
+    /// (gone, expired, never was). The old id stops working.
     ///
-    /// The default calls [`session_read`](Provider::session_read).
-    async fn session_create(&self, cx: &Context<'_>, sid: &str) -> Result<Box<dyn Store>> {
-        self.session_read(cx, sid).await
+    /// This is how [`Session::regenerate`](crate::Session::regenerate) moves a session at
+    /// release. The default (`session_exist`, then `session_regenerate`) costs two calls and
+    /// is not atomic: engines should do it in one.
+    async fn session_move(
+        &self,
+        cx: &Context<'_>,
+        old_sid: &str,
+        sid: &str,
+    ) -> Result<Option<Box<dyn Store>>> {
+        if self.session_exist(cx, old_sid).await? {
+            self.session_regenerate(cx, old_sid, sid).await.map(Some)
+        } else {
+            Ok(None)
+        }
     }
 
     /// What this engine guarantees; the conformance suite checks what is claimed.
@@ -125,16 +161,51 @@ impl Capabilities {
 
 /// What an engine factory is given: beego's `SessionInit(gclifetime, config)` arguments plus
 /// the whole manager configuration (for cookie attributes and the like).
-#[derive(Debug, Clone)]
+///
+/// Engines take every lifetime from here (never a duration of their own), so the engine
+/// and the manager cannot disagree. The typed constructors of the in-tree engines take a
+/// `&ProviderInit` too; build one with [`ProviderInit::new`] from the configuration you
+/// give the manager.
+#[derive(Clone)]
 pub struct ProviderInit {
     /// The name the engine was asked for under (e.g. `postgres` or `postgresql`).
     pub name: String,
-    /// How long a session lives without activity (`maxLifetime`).
-    pub max_lifetime: Duration,
-    /// The engine's `providerConfig` string.
+    /// The engine's `providerConfig` string (its `Debug` output is masked).
     pub config: String,
+    /// The manager's lifetime rules: `maxLifetime` (with beego's "0 means `gclifetime`"
+    /// already applied), `absoluteLifetime` and `cookieLifeTime`.
+    pub lifetimes: Lifetimes,
     /// The manager's configuration.
     pub manager: ManagerConfig,
+}
+
+impl std::fmt::Debug for ProviderInit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProviderInit")
+            .field("name", &self.name)
+            .field("config", &crate::dsn::Redacted(&self.config))
+            .field("lifetimes", &self.lifetimes)
+            .field("manager", &self.manager)
+            .finish()
+    }
+}
+
+impl ProviderInit {
+    /// The init arguments for engine `name` under the manager configuration `config`.
+    pub fn new(name: &str, config: &ManagerConfig) -> Self {
+        ProviderInit {
+            name: name.to_ascii_lowercase(),
+            config: config.provider_config.clone(),
+            lifetimes: config.lifetimes(),
+            manager: config.clone(),
+        }
+    }
+
+    /// How long a session without its own expiry lives after its last use
+    /// (`maxLifetime`, 0 already replaced by `gclifetime`).
+    pub fn max_lifetime(&self) -> Duration {
+        self.lifetimes.max_lifetime
+    }
 }
 
 /// The future an engine factory returns.

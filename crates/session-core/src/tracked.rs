@@ -8,17 +8,22 @@ use http::HeaderMap;
 use tokio::sync::Mutex;
 
 use crate::changes::ChangeSet;
-use crate::data::SessionData;
+use crate::data::{SessionData, SessionMeta};
 use crate::error::Result;
-use crate::store::Store;
+use crate::expiry::{now_millis, Expiry, Lifetime, Lifetimes};
+use crate::store::{Released, Store};
 
 /// What a release asks the engine to write.
 #[derive(Debug, Clone, Copy)]
 pub enum Write<'a> {
-    /// Nothing changed: only refresh the session's lifetime (sliding expiry).
+    /// Nothing changed: refresh the stored record's end to [`Release::lifetime`] (sliding
+    /// expiry). Engines whose refresh costs a round trip may skip it while it is not due
+    /// ([`Lifetime::refresh_due`]: less than 1 % of the inactivity limit was used) and
+    /// report [`Released::Kept`]; a record that is gone stays gone ([`Released::Gone`]).
     Touch,
     /// These changes were made: replay them onto the latest stored state, so changes made
-    /// meanwhile by concurrent requests to other keys survive.
+    /// meanwhile by concurrent requests to other keys survive, and give the record the
+    /// lifetime of the merged result ([`Release::lifetime_of`]).
     Changes(&'a ChangeSet),
 }
 
@@ -37,6 +42,13 @@ pub struct Release<'a, T> {
     pub data: &'a SessionData,
     /// When true, write only if the session is still stored; never re-create it.
     pub only_if_present: bool,
+    /// The lifetime of the session as this request sees it ([`data`](Self::data)'s own
+    /// expiry and creation under the manager's rules): what a touch or a write of `data`
+    /// gives the record.
+    pub lifetime: Lifetime,
+    /// The manager's lifetime rules, for a merged state's lifetime
+    /// ([`lifetime_of`](Self::lifetime_of)).
+    pub lifetimes: &'a Lifetimes,
 }
 
 impl<T> Release<'_, T> {
@@ -44,6 +56,18 @@ impl<T> Release<'_, T> {
     pub fn is_new(&self) -> bool {
         self.loaded.is_none()
     }
+
+    /// The lifetime of `data` (e.g. the latest stored state with this request's changes
+    /// replayed onto it, whose expiry another request may have set).
+    pub fn lifetime_of(&self, data: &SessionData) -> Lifetime {
+        lifetime_of(self.lifetimes, data)
+    }
+}
+
+/// The lifetime of `data` under `lifetimes`.
+pub fn lifetime_of(lifetimes: &Lifetimes, data: &SessionData) -> Lifetime {
+    let meta = data.meta();
+    lifetimes.of(meta.created, meta.expiry)
 }
 
 /// The I/O half of an engine's sessions: write a release.
@@ -52,12 +76,16 @@ pub trait Persist: Send + Sync + 'static {
     /// What the engine remembers from loading a session (use `()` for nothing).
     type Token: Send + Sync + 'static;
 
-    /// Writes `release`. `response` is there for engines that answer with headers.
+    /// The manager's lifetime rules (from [`ProviderInit::lifetimes`](crate::ProviderInit)).
+    fn lifetimes(&self) -> &Lifetimes;
+
+    /// Writes `release` and says what it did (the record's new end, or that the session is
+    /// gone). `response` is there for engines that answer with headers.
     async fn persist(
         &self,
         release: Release<'_, Self::Token>,
         response: &mut HeaderMap,
-    ) -> Result<()>;
+    ) -> Result<Released>;
 }
 
 struct State<T> {
@@ -73,7 +101,11 @@ struct State<T> {
 /// - a new session that holds no data is never written (a visitor costs nothing until it
 ///   has something to remember);
 /// - an unchanged stored session is only [touched](Write::Touch);
-/// - a changed one hands over its [`ChangeSet`] to merge.
+/// - a changed one (values or [expiry](Store::set_expiry)) hands over its [`ChangeSet`] to
+///   merge.
+///
+/// A new session is stamped with its creation time (for the absolute lifetime) when the
+/// store is made.
 pub struct TrackedStore<P: Persist> {
     sid: String,
     persist: Arc<P>,
@@ -83,15 +115,15 @@ pub struct TrackedStore<P: Persist> {
 impl<P: Persist> std::fmt::Debug for TrackedStore<P> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TrackedStore")
-            .field("sid", &self.sid)
+            .field("session", &crate::id::Fingerprint::of(&self.sid))
             .finish_non_exhaustive()
     }
 }
 
 impl<P: Persist> TrackedStore<P> {
-    /// A session that is not stored yet.
+    /// A session that is not stored yet, created now.
     pub fn new(sid: impl Into<String>, persist: Arc<P>) -> Self {
-        Self::build(sid.into(), SessionData::new(), None, persist)
+        Self::build(sid.into(), fresh(), None, persist)
     }
 
     /// A session loaded from storage, with the engine's token for the write-back.
@@ -114,7 +146,7 @@ impl<P: Persist> TrackedStore<P> {
         let sid = sid.into();
         Box::new(match found {
             Some((data, token)) => Self::build(sid, data, Some(token), persist),
-            None => Self::build(sid, SessionData::new(), None, persist),
+            None => Self::build(sid, fresh(), None, persist),
         })
     }
 
@@ -135,11 +167,11 @@ impl<P: Persist> TrackedStore<P> {
         self.state.lock().await.data.clone()
     }
 
-    async fn release(&self, response: &mut HeaderMap, only_if_present: bool) -> Result<()> {
+    async fn release(&self, response: &mut HeaderMap, only_if_present: bool) -> Result<Released> {
         let mut state = self.state.lock().await;
         let is_new = state.loaded.is_none();
         if is_new && (state.data.is_empty() || only_if_present) {
-            return Ok(());
+            return Ok(Released::NotStored);
         }
         let State {
             data,
@@ -151,17 +183,27 @@ impl<P: Persist> TrackedStore<P> {
         } else {
             Write::Changes(changes)
         };
+        let lifetimes = self.persist.lifetimes();
         let release = Release {
             sid: &self.sid,
             write,
             loaded: loaded.as_ref(),
             data,
             only_if_present,
+            lifetime: lifetime_of(lifetimes, data),
+            lifetimes,
         };
-        self.persist.persist(release, response).await?;
+        let released = self.persist.persist(release, response).await?;
         state.changes = ChangeSet::new();
-        Ok(())
+        Ok(released)
     }
+}
+
+/// An empty session created now.
+fn fresh() -> SessionData {
+    let mut data = SessionData::new();
+    data.created_if_unknown(now_millis());
+    data
 }
 
 #[async_trait]
@@ -207,11 +249,26 @@ impl<P: Persist> Store for TrackedStore<P> {
             .collect())
     }
 
-    async fn session_release(&self, response: &mut HeaderMap) -> Result<()> {
+    async fn meta(&self) -> Result<SessionMeta> {
+        Ok(self.state.lock().await.data.meta())
+    }
+
+    async fn set_expiry(&self, expiry: Option<Expiry>) -> Result<()> {
+        let mut state = self.state.lock().await;
+        state.data.set_expiry(expiry);
+        state.changes.set_expiry(expiry);
+        Ok(())
+    }
+
+    async fn changes(&self) -> Result<ChangeSet> {
+        Ok(self.state.lock().await.changes.clone())
+    }
+
+    async fn session_release(&self, response: &mut HeaderMap) -> Result<Released> {
         self.release(response, false).await
     }
 
-    async fn session_release_if_present(&self, response: &mut HeaderMap) -> Result<()> {
+    async fn session_release_if_present(&self, response: &mut HeaderMap) -> Result<Released> {
         self.release(response, true).await
     }
 }

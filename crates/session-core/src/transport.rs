@@ -9,13 +9,27 @@ use crate::config::{ManagerConfig, SameSite};
 use crate::context::Context;
 use crate::id::IdPolicy;
 
-/// The first valid session id the request carries: cookie, then URL query (if enabled),
-/// then header (if enabled). Values that fail the id policy are ignored.
+/// Where a request's session id came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdSource {
+    /// The session cookie.
+    Cookie,
+    /// The URL query (`EnableSidInURLQuery`). Such an id is never written into a cookie:
+    /// a link carrying somebody else's id must not fix the visitor's session.
+    Query,
+    /// The `SessionNameInHTTPHeader` header (`EnableSidInHTTPHeader`).
+    Header,
+    /// None: the id was minted for this request.
+    Minted,
+}
+
+/// The first valid session id the request carries, and where it was: cookie, then URL
+/// query (if enabled), then header (if enabled). Values that fail the id policy are ignored.
 pub(crate) fn find_sid(
     cx: &Context<'_>,
     config: &ManagerConfig,
     policy: &IdPolicy,
-) -> Option<String> {
+) -> Option<(String, IdSource)> {
     let from_cookie = || cx.cookie(&config.cookie_name);
     let from_query = || {
         config
@@ -32,10 +46,14 @@ pub(crate) fn find_sid(
             })
             .flatten()
     };
-    [from_cookie(), from_query(), from_header()]
-        .into_iter()
-        .flatten()
-        .find(|sid| policy.validate(sid))
+    [
+        (from_cookie(), IdSource::Cookie),
+        (from_query(), IdSource::Query),
+        (from_header(), IdSource::Header),
+    ]
+    .into_iter()
+    .filter_map(|(sid, source)| Some((sid?, source)))
+    .find(|(sid, _)| policy.validate(sid))
 }
 
 /// True when `name` can be a cookie name (an RFC 6265 token: visible ASCII, no separators).
@@ -127,9 +145,25 @@ impl CookieAttributes {
     }
 }
 
-/// The session cookie for `sid`, with every configured attribute.
-pub(crate) fn session_cookie(config: &ManagerConfig, secure: bool, sid: &str) -> Cookie<'static> {
-    CookieAttributes::new(config, secure).cookie(&config.cookie_name, sid.to_owned())
+impl CookieAttributes {
+    /// The same attributes with `Max-Age` (and `Expires`) `max_age`; `None` for a
+    /// browser-session cookie.
+    pub fn with_max_age(mut self, max_age: Option<std::time::Duration>) -> Self {
+        self.max_age = max_age.map_or(0, |age| age.as_secs().max(1));
+        self
+    }
+}
+
+/// The session cookie for `sid`, with every configured attribute and `max_age`.
+pub(crate) fn session_cookie(
+    config: &ManagerConfig,
+    secure: bool,
+    sid: &str,
+    max_age: Option<std::time::Duration>,
+) -> Cookie<'static> {
+    CookieAttributes::new(config, secure)
+        .with_max_age(max_age)
+        .cookie(&config.cookie_name, sid.to_owned())
 }
 
 /// A cookie that makes the browser forget the session cookie.
@@ -176,7 +210,13 @@ mod tests {
             cookie_same_site: SameSite::Strict,
             ..ManagerConfig::default()
         };
-        let text = session_cookie(&config, true, "abc").to_string();
+        let text = session_cookie(
+            &config,
+            true,
+            "abc",
+            Some(std::time::Duration::from_secs(60)),
+        )
+        .to_string();
         for part in [
             "beegosessionID=abc",
             "HttpOnly",
@@ -218,12 +258,15 @@ mod tests {
             .unwrap();
         assert_eq!(
             find_sid(&Context::from(&req), &config, &policy),
-            Some(good.clone())
+            Some((good.clone(), IdSource::Query))
         );
         let req = http::Request::builder()
             .header("x-sid", &good)
             .body(())
             .unwrap();
-        assert_eq!(find_sid(&Context::from(&req), &config, &policy), Some(good));
+        assert_eq!(
+            find_sid(&Context::from(&req), &config, &policy),
+            Some((good, IdSource::Header))
+        );
     }
 }

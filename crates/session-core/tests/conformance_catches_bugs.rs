@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 use session_core::conformance::{Outcome, Report, Suite};
 use session_core::http::HeaderMap;
 use session_core::{
-    async_trait, Capabilities, Context, Persist, Provider, ProviderFuture, ProviderInit, Release,
-    Result, SessionData, Store, TrackedStore, Write,
+    async_trait, Capabilities, Context, Lifetimes, Persist, Provider, ProviderFuture, ProviderInit,
+    Release, Released, Result, SessionData, Store, TrackedStore, Write,
 };
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -27,6 +27,7 @@ struct Bugs {
 struct Engine {
     bugs: Bugs,
     lifetime: Duration,
+    lifetimes: Lifetimes,
     sessions: Arc<Mutex<HashMap<String, (SessionData, Instant)>>>,
 }
 
@@ -49,10 +50,14 @@ impl Engine {
 impl Persist for Engine {
     type Token = ();
 
-    async fn persist(&self, release: Release<'_, ()>, _: &mut HeaderMap) -> Result<()> {
+    fn lifetimes(&self) -> &Lifetimes {
+        &self.lifetimes
+    }
+
+    async fn persist(&self, release: Release<'_, ()>, _: &mut HeaderMap) -> Result<Released> {
         let current = self.live(release.sid);
         if current.is_none() && release.only_if_present && !self.bugs.resurrect {
-            return Ok(());
+            return Ok(Released::Gone);
         }
         let data = match (current, release.write) {
             (Some(mut data), Write::Changes(changes)) if !self.bugs.overwrite => {
@@ -64,7 +69,9 @@ impl Persist for Engine {
         };
         let mut sessions = self.sessions.lock().unwrap();
         sessions.insert(release.sid.to_owned(), (data, Instant::now()));
-        Ok(())
+        Ok(Released::Stored {
+            expires: std::time::SystemTime::now() + self.lifetime,
+        })
     }
 }
 
@@ -74,6 +81,9 @@ struct Handle(Arc<Engine>);
 impl Provider for Handle {
     async fn session_read(&self, _: &Context<'_>, sid: &str) -> Result<Box<dyn Store>> {
         Ok(self.0.store(sid, self.0.live(sid)))
+    }
+    async fn session_create(&self, _: &Context<'_>, sid: &str) -> Result<Box<dyn Store>> {
+        Ok(self.0.store(sid, None))
     }
     async fn session_exist(&self, _: &Context<'_>, sid: &str) -> Result<bool> {
         Ok(self.0.live(sid).is_some())
@@ -132,7 +142,8 @@ async fn run(bugs: Bugs) -> Report {
         .factory(move |init: ProviderInit| -> ProviderFuture {
             let engine = Engine {
                 bugs,
-                lifetime: init.max_lifetime,
+                lifetime: init.max_lifetime(),
+                lifetimes: init.lifetimes,
                 sessions: Arc::clone(&sessions),
             };
             Box::pin(async move { Ok(Arc::new(Handle(Arc::new(engine))) as Arc<dyn Provider>) })

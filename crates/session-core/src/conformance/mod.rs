@@ -94,7 +94,10 @@ impl std::fmt::Debug for Suite {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Suite")
             .field("engine", &self.engine)
-            .field("provider_config", &self.provider_config)
+            .field(
+                "provider_config",
+                &crate::dsn::Redacted(&self.provider_config),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -227,13 +230,7 @@ impl Env {
             Some(factory) => Arc::clone(factory),
             None => registry::lookup(&self.engine)?,
         };
-        let provider = factory(ProviderInit {
-            name: self.engine.to_ascii_lowercase(),
-            max_lifetime: config.effective_max_lifetime(),
-            config: config.provider_config.clone(),
-            manager: config.clone(),
-        })
-        .await?;
+        let provider = factory(ProviderInit::new(&self.engine, &config)).await?;
         let caps = provider.capabilities();
         let counts = Arc::new(Counts::default());
         let spy = Spy {

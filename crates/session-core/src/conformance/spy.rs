@@ -82,6 +82,16 @@ impl Provider for Spy {
         self.inner.session_create(cx, sid).await
     }
 
+    async fn session_move(
+        &self,
+        cx: &Context<'_>,
+        old_sid: &str,
+        sid: &str,
+    ) -> Result<Option<Box<dyn Store>>> {
+        bump(&self.counts.regenerates);
+        self.inner.session_move(cx, old_sid, sid).await
+    }
+
     fn capabilities(&self) -> Capabilities {
         self.inner.capabilities()
     }

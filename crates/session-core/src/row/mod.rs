@@ -30,13 +30,24 @@
 //! - a new visitor whose session stays empty: nothing;
 //! - a new session with data: one [`create`](RowBackend::create);
 //! - a request that only reads: one [`load`](RowBackend::load), plus a
-//!   [`touch`](RowBackend::touch) when the record has lost more than
-//!   [`refresh_slack`] of its lifetime (or none, where the load refreshes it itself:
-//!   [`Expiry::Refreshed`]);
+//!   [`touch`](RowBackend::touch) when the record has lost more than 1 % of its inactivity
+//!   limit ([`Lifetime::refresh_due`]), or none where the load refreshes it itself
+//!   ([`Ttl::Refreshed`]);
 //! - a request that changes the session: the `load` and one
 //!   [`replace`](RowBackend::replace); when another request changed the session meanwhile,
 //!   the latest record is [fetched](RowBackend::fetch), the changes are replayed onto it and
-//!   the replace is retried.
+//!   the replace is retried (a backend that replays changes itself in one atomic call does
+//!   one [`merge`](RowBackend::merge) instead, and never retries);
+//! - a regenerated session: one [`rename`](RowBackend::rename), plus the write of the
+//!   request's changes if it made any.
+//!
+//! # Lifetimes
+//!
+//! Every record has its own lifetime: each write and touch hands the backend the
+//! [`Lifetime`] of the session written (the manager's `maxLifetime`, or the session's own
+//! [`Expiry`](crate::Expiry), cut at the absolute lifetime), and the backend stores its end
+//! natively ([`Lifetime::ttl`] from now: an expiry column, a `PX`, an exptime). When an
+//! unchanged session is refreshed is decided here, once for all backends.
 
 mod provider;
 #[cfg(test)]
@@ -46,44 +57,49 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
+use crate::changes::ChangeSet;
 use crate::data::SessionData;
 use crate::error::Result;
+use crate::expiry::{Lifetime, Lifetimes};
 use crate::provider::Capabilities;
 
 pub use provider::RowProvider;
 
-/// How much of its lifetime an unchanged session may lose before a read refreshes its
-/// expiry: 1 %. Most read-only requests then write nothing, and a session still lives at
-/// least 99 % of its lifetime after its last use.
-pub fn refresh_slack(lifetime: Duration) -> Duration {
-    lifetime / 100
+/// How long a record has left, as [`RowBackend::load`] saw it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ttl {
+    /// The record ends in this long; release [touches](RowBackend::touch) it when that is
+    /// due ([`Lifetime::refresh_due`]).
+    Left(Duration),
+    /// The load itself refreshed the expiry when it was due (one call reads and refreshes,
+    /// from a lifetime the backend stored with the record): release never touches it. The
+    /// record ends in this long.
+    Refreshed(Duration),
 }
 
-/// What a backend knows about a record's expiry when it loads it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Expiry {
-    /// The load itself refreshed the expiry when it was due (one statement reads and
-    /// refreshes): release never needs to touch it.
-    Refreshed,
-    /// The record lives this much longer; release [touches](RowBackend::touch) it when that
-    /// is more than [`refresh_slack`] short of a full [lifetime](RowBackend::lifetime).
-    Remaining(Duration),
+impl Ttl {
+    /// How long the record has left, either way.
+    pub fn left(self) -> Duration {
+        match self {
+            Ttl::Left(left) | Ttl::Refreshed(left) => left,
+        }
+    }
 }
 
 /// A live record as [`RowBackend::load`] found it.
 #[derive(Debug, Clone)]
 pub struct LoadedRow<V> {
-    /// The session's values (decode with [`SessionData::decode_or_empty`], so corrupt
-    /// bytes read as an empty session).
+    /// The session's values (decode with [`SessionData::decode_stored`], so that corrupt
+    /// bytes read as an empty session and a newer format is an error).
     pub data: SessionData,
     /// What identifies this stored state for [`RowBackend::replace`].
     pub version: V,
-    /// How fresh the record's expiry is.
-    pub expiry: Expiry,
+    /// How long the record has left.
+    pub ttl: Ttl,
 }
 
-/// The I/O of a backend that keeps one record per session with an expiry and can replace
-/// a record only if it is unchanged; [`RowProvider`] builds the engine on top.
+/// The I/O of a backend that keeps one record per session with its own expiry and can
+/// replace a record only if it is unchanged; [`RowProvider`] builds the engine on top.
 ///
 /// Every method sees only live records: an expired record is as good as absent (until
 /// [`delete_expired`](RowBackend::delete_expired) removes it, where the backend does not
@@ -105,8 +121,8 @@ pub trait RowBackend: Send + Sync + 'static {
     /// What identifies one stored state of a record: the bytes read, a CAS value, a version.
     type Version: Send + Sync + 'static;
 
-    /// How long a session lives after its last use, as the backend counts it.
-    fn lifetime(&self) -> Duration;
+    /// The manager's lifetime rules (from [`ProviderInit::lifetimes`](crate::ProviderInit)).
+    fn lifetimes(&self) -> &Lifetimes;
 
     /// The live record `sid`, for a request (one round trip).
     async fn load(&self, sid: &str) -> Result<Option<LoadedRow<Self::Version>>>;
@@ -114,20 +130,29 @@ pub trait RowBackend: Send + Sync + 'static {
     /// The live record `sid` and its version, re-read after a conditional write lost.
     async fn fetch(&self, sid: &str) -> Result<Option<(SessionData, Self::Version)>>;
 
-    /// Stores `bytes` as a new record `sid` with a full lifetime, replacing an expired
-    /// leftover. Returns `false`, writing nothing, when a live record `sid` exists.
-    async fn create(&self, sid: &str, bytes: &[u8]) -> Result<bool>;
+    /// Stores `bytes` as a new record `sid` ending [`lifetime.ttl()`](Lifetime::ttl) from
+    /// now, replacing an expired leftover. Returns `false`, writing nothing, when a live
+    /// record `sid` exists.
+    async fn create(&self, sid: &str, bytes: &[u8], lifetime: &Lifetime) -> Result<bool>;
 
-    /// Replaces the live record `sid` with `bytes` and gives it a full lifetime, but only
-    /// if its stored state is still `expected`. Returns `false`, writing nothing, otherwise
-    /// (changed meanwhile, expired or gone).
-    async fn replace(&self, sid: &str, expected: &Self::Version, bytes: &[u8]) -> Result<bool>;
+    /// Replaces the live record `sid` with `bytes`, ending `lifetime.ttl()` from now, but
+    /// only if its stored state is still `expected`. Returns `false`, writing nothing,
+    /// otherwise (changed meanwhile, expired or gone).
+    async fn replace(
+        &self,
+        sid: &str,
+        expected: &Self::Version,
+        bytes: &[u8],
+        lifetime: &Lifetime,
+    ) -> Result<bool>;
 
-    /// Gives the live record `sid` a full lifetime. A record that is gone stays gone.
-    async fn touch(&self, sid: &str) -> Result<()>;
+    /// Makes the live record `sid` end `lifetime.ttl()` from now. Returns `false`, writing
+    /// nothing, when it is gone: a record that is gone stays gone.
+    async fn touch(&self, sid: &str, lifetime: &Lifetime) -> Result<bool>;
 
-    /// Moves the live record `old_sid` to `sid` with a full lifetime and returns it as
-    /// loaded from `sid`; `None` when `old_sid` is not live.
+    /// Moves the live record `old_sid` to `sid`, keeping its data and its expiry, and
+    /// returns it as loaded from `sid`; `None`, writing nothing, when `old_sid` is not
+    /// live. Atomic: at no moment are both ids, or neither, live.
     async fn rename(&self, old_sid: &str, sid: &str) -> Result<Option<LoadedRow<Self::Version>>>;
 
     /// True when a live record `sid` exists.
@@ -142,6 +167,28 @@ pub trait RowBackend: Send + Sync + 'static {
     /// Removes at most [`GC_BATCH`](RowBackend::GC_BATCH) expired records; how many it
     /// removed. Backends that expire records themselves return 0.
     async fn delete_expired(&self) -> Result<u64>;
+
+    /// For backends that can replay a change set themselves, atomically and in one call
+    /// (a server-side script over a record of fields, say): applies `changes` to the live
+    /// record `sid` and makes it end `lifetime.ttl()` from now; when no live record
+    /// exists, creates it from `data` (the request's whole view) unless `only_if_present`.
+    /// Returns `Some(true)` when written, `Some(false)` when the record is gone and was not
+    /// created.
+    ///
+    /// The default returns `None`: the backend has no such call, and [`RowProvider`]
+    /// merges with [`replace`](RowBackend::replace) and [`fetch`](RowBackend::fetch) (a
+    /// conditional write, retried on a conflict).
+    async fn merge(
+        &self,
+        sid: &str,
+        changes: &ChangeSet,
+        data: &SessionData,
+        lifetime: &Lifetime,
+        only_if_present: bool,
+    ) -> Result<Option<bool>> {
+        let _ = (sid, changes, data, lifetime, only_if_present);
+        Ok(None)
+    }
 
     /// What the engine guarantees: by default it merges concurrent changes (conditional
     /// writes) and counts sessions exactly.

@@ -1,17 +1,20 @@
 //! [`RowProvider`]: the [`Provider`] and [`Persist`] halves of every [`RowBackend`] engine.
 
 use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
 
 use async_trait::async_trait;
 use http::HeaderMap;
 
-use super::{refresh_slack, Expiry, LoadedRow, RowBackend};
-use crate::cas::{self, ConditionalStore};
+use super::{LoadedRow, RowBackend, Ttl};
+use crate::cas::{self, ConditionalStore, Merge, Merged};
 use crate::context::Context;
 use crate::data::SessionData;
 use crate::error::{Error, Result};
+use crate::expiry::{Lifetime, Lifetimes};
+use crate::id::Fingerprint;
 use crate::provider::{Capabilities, Provider};
-use crate::store::Store;
+use crate::store::{Released, Store};
 use crate::tracked::{Persist, Release, TrackedStore, Write};
 
 /// How many GC batches one pass deletes at most; the next pass carries on, so one pass
@@ -30,8 +33,16 @@ struct Rows<B>(B);
 /// What a loaded session remembers for its release.
 struct Token<V> {
     version: V,
-    /// The expiry is more than the slack short of a full lifetime: touch it at release.
-    refresh_due: bool,
+    /// How long the record had left at `loaded_at`.
+    ttl: Ttl,
+    loaded_at: Instant,
+}
+
+impl<V> Token<V> {
+    /// How long the record has left now.
+    fn left(&self) -> Duration {
+        self.ttl.left().saturating_sub(self.loaded_at.elapsed())
+    }
 }
 
 impl<B> Clone for RowProvider<B> {
@@ -63,16 +74,10 @@ impl<B: RowBackend> RowProvider<B> {
 
     fn store(&self, sid: &str, found: Option<LoadedRow<B::Version>>) -> Box<dyn Store> {
         let found = found.map(|row| {
-            let refresh_due = match row.expiry {
-                Expiry::Refreshed => false,
-                Expiry::Remaining(left) => {
-                    let lifetime = self.backend().lifetime();
-                    lifetime.saturating_sub(left) > refresh_slack(lifetime)
-                }
-            };
             let token = Token {
                 version: row.version,
-                refresh_due,
+                ttl: row.ttl,
+                loaded_at: Instant::now(),
             };
             (row.data, token)
         });
@@ -86,14 +91,19 @@ struct Encoded<'a, B>(&'a B);
 
 fn encode<B: RowBackend>(sid: &str, data: &SessionData) -> Result<Vec<u8>> {
     let bytes = data.encode();
+    check_size::<B>(sid, bytes.len())?;
+    Ok(bytes)
+}
+
+fn check_size<B: RowBackend>(sid: &str, size: usize) -> Result<()> {
     match B::MAX_DATA_SIZE {
-        Some(limit) if bytes.len() > limit => Err(Error::TooLarge {
+        Some(limit) if size > limit => Err(Error::TooLarge {
             engine: B::ENGINE.into(),
-            sid: sid.to_owned(),
-            size: bytes.len(),
+            session: Fingerprint::of(sid),
+            size,
             limit,
         }),
-        _ => Ok(bytes),
+        _ => Ok(()),
     }
 }
 
@@ -105,14 +115,69 @@ impl<B: RowBackend> ConditionalStore for Encoded<'_, B> {
         self.0.fetch(sid).await
     }
 
-    async fn create(&self, sid: &str, data: &SessionData) -> Result<bool> {
-        self.0.create(sid, &encode::<B>(sid, data)?).await
+    async fn create(&self, sid: &str, data: &SessionData, lifetime: &Lifetime) -> Result<bool> {
+        self.0.create(sid, &encode::<B>(sid, data)?, lifetime).await
     }
 
-    async fn replace(&self, sid: &str, expected: &B::Version, data: &SessionData) -> Result<bool> {
+    async fn replace(
+        &self,
+        sid: &str,
+        expected: &B::Version,
+        data: &SessionData,
+        lifetime: &Lifetime,
+    ) -> Result<bool> {
         self.0
-            .replace(sid, expected, &encode::<B>(sid, data)?)
+            .replace(sid, expected, &encode::<B>(sid, data)?, lifetime)
             .await
+    }
+}
+
+/// The end of a record written now with `lifetime`.
+fn stored(lifetime: &Lifetime) -> Released {
+    Released::Stored {
+        expires: lifetime.expires_at(),
+    }
+}
+
+impl<B: RowBackend> Rows<B> {
+    async fn write_changes(
+        &self,
+        release: &Release<'_, Token<B::Version>>,
+        changes: &crate::ChangeSet,
+    ) -> Result<Released> {
+        let (sid, data) = (release.sid, release.data);
+        // A backend that replays changes itself does so in one call, never retrying.
+        check_size::<B>(sid, data.payload_len())?;
+        let merged = self
+            .0
+            .merge(
+                sid,
+                changes,
+                data,
+                &release.lifetime,
+                release.only_if_present,
+            )
+            .await?;
+        if let Some(written) = merged {
+            return Ok(if written {
+                stored(&release.lifetime)
+            } else {
+                Released::Gone
+            });
+        }
+        let merge = Merge {
+            engine: B::ENGINE,
+            sid,
+            changes,
+            loaded: release.loaded.map(|token| &token.version),
+            data,
+            only_if_present: release.only_if_present,
+            lifetimes: release.lifetimes,
+        };
+        Ok(match cas::write_changes(&Encoded(&self.0), merge).await? {
+            Merged::Written { lifetime, .. } => stored(&lifetime),
+            Merged::Gone => Released::Gone,
+        })
     }
 }
 
@@ -120,28 +185,37 @@ impl<B: RowBackend> ConditionalStore for Encoded<'_, B> {
 impl<B: RowBackend> Persist for Rows<B> {
     type Token = Token<B::Version>;
 
-    async fn persist(&self, release: Release<'_, Self::Token>, _: &mut HeaderMap) -> Result<()> {
+    fn lifetimes(&self) -> &Lifetimes {
+        self.0.lifetimes()
+    }
+
+    async fn persist(
+        &self,
+        release: Release<'_, Self::Token>,
+        _: &mut HeaderMap,
+    ) -> Result<Released> {
         match release.write {
-            Write::Changes(changes) => {
-                cas::write_changes(
-                    &Encoded(&self.0),
-                    B::ENGINE,
-                    release.sid,
-                    changes,
-                    release.loaded.map(|token| &token.version),
-                    release.data,
-                    release.only_if_present,
-                )
-                .await?;
+            Write::Changes(changes) => self.write_changes(&release, changes).await,
+            Write::Touch => {
+                if let Some(token) = release.loaded {
+                    let left = token.left();
+                    let due =
+                        matches!(token.ttl, Ttl::Left(_)) && release.lifetime.refresh_due(left);
+                    if !due {
+                        return Ok(Released::Kept {
+                            expires: Some(SystemTime::now() + left),
+                        });
+                    }
+                }
+                // A session destroyed or expired meanwhile stays gone: a request that
+                // changed nothing has nothing to bring back.
+                Ok(if self.0.touch(release.sid, &release.lifetime).await? {
+                    stored(&release.lifetime)
+                } else {
+                    Released::Gone
+                })
             }
-            // A session destroyed or expired meanwhile stays gone: a request that changed
-            // nothing has nothing to bring back.
-            Write::Touch if release.loaded.map_or(true, |token| token.refresh_due) => {
-                self.0.touch(release.sid).await?;
-            }
-            Write::Touch => {}
         }
-        Ok(())
     }
 }
 
@@ -171,6 +245,16 @@ impl<B: RowBackend> Provider for RowProvider<B> {
         sid: &str,
     ) -> Result<Box<dyn Store>> {
         Ok(self.store(sid, self.backend().rename(old_sid, sid).await?))
+    }
+
+    async fn session_move(
+        &self,
+        _cx: &Context<'_>,
+        old_sid: &str,
+        sid: &str,
+    ) -> Result<Option<Box<dyn Store>>> {
+        let moved = self.backend().rename(old_sid, sid).await?;
+        Ok(moved.map(|row| self.store(sid, Some(row))))
     }
 
     async fn session_destroy(&self, _cx: &Context<'_>, sid: &str) -> Result<()> {
@@ -265,6 +349,15 @@ macro_rules! forward_provider {
                 sid: &str,
             ) -> $crate::Result<::std::boxed::Box<dyn $crate::Store>> {
                 $crate::Provider::session_create(&self.$field, cx, sid).await
+            }
+
+            async fn session_move(
+                &self,
+                cx: &$crate::Context<'_>,
+                old_sid: &str,
+                sid: &str,
+            ) -> $crate::Result<::std::option::Option<::std::boxed::Box<dyn $crate::Store>>> {
+                $crate::Provider::session_move(&self.$field, cx, old_sid, sid).await
             }
 
             fn capabilities(&self) -> $crate::Capabilities {

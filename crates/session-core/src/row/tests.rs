@@ -10,10 +10,16 @@ use http::HeaderMap;
 use super::*;
 use crate::context::Context;
 use crate::error::Error;
+use crate::expiry::Expiry;
 use crate::provider::Provider;
-use crate::store::Store;
+use crate::store::{Released, Store};
 
 const LIFETIME: Duration = Duration::from_secs(100);
+const RULES: Lifetimes = Lifetimes {
+    max_lifetime: LIFETIME,
+    absolute: None,
+    cookie_life_time: None,
+};
 
 struct Record {
     bytes: Vec<u8>,
@@ -44,7 +50,7 @@ impl Fake {
     fn live(&self, sid: &str) -> Option<(SessionData, u64, Duration)> {
         let records = self.records.lock().unwrap();
         let r = records.get(sid).filter(|r| !r.left.is_zero())?;
-        let data = SessionData::decode_or_empty(&r.bytes, Self::ENGINE, sid);
+        let data = SessionData::decode_stored(&r.bytes, Self::ENGINE, sid).ok()?;
         Some((data, r.version, r.left))
     }
 
@@ -54,16 +60,12 @@ impl Fake {
 
     fn loaded(&self, sid: &str) -> Option<LoadedRow<u64>> {
         let (data, version, left) = self.live(sid)?;
-        let expiry = if self.refreshes_on_load {
-            Expiry::Refreshed
+        let ttl = if self.refreshes_on_load {
+            Ttl::Refreshed(left)
         } else {
-            Expiry::Remaining(left)
+            Ttl::Left(left)
         };
-        Some(LoadedRow {
-            data,
-            version,
-            expiry,
-        })
+        Some(LoadedRow { data, version, ttl })
     }
 }
 
@@ -74,8 +76,8 @@ impl RowBackend for Fake {
     const GC_BATCH: u64 = 2;
     type Version = u64;
 
-    fn lifetime(&self) -> Duration {
-        LIFETIME
+    fn lifetimes(&self) -> &Lifetimes {
+        &RULES
     }
 
     async fn load(&self, sid: &str) -> Result<Option<LoadedRow<u64>>> {
@@ -88,7 +90,7 @@ impl RowBackend for Fake {
         Ok(self.live(sid).map(|(data, version, _)| (data, version)))
     }
 
-    async fn create(&self, sid: &str, bytes: &[u8]) -> Result<bool> {
+    async fn create(&self, sid: &str, bytes: &[u8], lifetime: &Lifetime) -> Result<bool> {
         self.call("create");
         let mut records = self.records.lock().unwrap();
         if records.get(sid).is_some_and(|r| !r.left.is_zero()) {
@@ -97,20 +99,26 @@ impl RowBackend for Fake {
         let record = Record {
             bytes: bytes.to_vec(),
             version: 1,
-            left: LIFETIME,
+            left: lifetime.ttl(),
         };
         records.insert(sid.to_owned(), record);
         Ok(true)
     }
 
-    async fn replace(&self, sid: &str, expected: &u64, bytes: &[u8]) -> Result<bool> {
+    async fn replace(
+        &self,
+        sid: &str,
+        expected: &u64,
+        bytes: &[u8],
+        lifetime: &Lifetime,
+    ) -> Result<bool> {
         self.call("replace");
         let mut records = self.records.lock().unwrap();
         let Some(r) = records.get_mut(sid).filter(|r| !r.left.is_zero()) else {
             return Ok(false);
         };
         if let Some((key, value)) = self.race.lock().unwrap().take() {
-            let mut theirs = SessionData::decode_or_empty(&r.bytes, Self::ENGINE, sid);
+            let mut theirs = SessionData::decode(&r.bytes).unwrap();
             theirs.insert(key, value);
             r.bytes = theirs.encode();
             r.version += 1;
@@ -120,18 +128,19 @@ impl RowBackend for Fake {
         }
         r.bytes = bytes.to_vec();
         r.version += 1;
-        r.left = LIFETIME;
+        r.left = lifetime.ttl();
         Ok(true)
     }
 
-    async fn touch(&self, sid: &str) -> Result<()> {
+    async fn touch(&self, sid: &str, lifetime: &Lifetime) -> Result<bool> {
         self.call("touch");
-        if let Some(r) = self.records.lock().unwrap().get_mut(sid) {
-            if !r.left.is_zero() {
-                r.left = LIFETIME;
+        match self.records.lock().unwrap().get_mut(sid) {
+            Some(r) if !r.left.is_zero() => {
+                r.left = lifetime.ttl();
+                Ok(true)
             }
+            _ => Ok(false),
         }
-        Ok(())
     }
 
     async fn rename(&self, old_sid: &str, sid: &str) -> Result<Option<LoadedRow<u64>>> {
@@ -145,8 +154,6 @@ impl RowBackend for Fake {
                 _ => return Ok(None),
             }
         }
-        self.touch(sid).await?;
-        self.calls.lock().unwrap().pop();
         Ok(self.loaded(sid))
     }
 
@@ -187,8 +194,8 @@ fn cx() -> Context<'static> {
     Context::detached()
 }
 
-async fn release(store: &dyn Store) {
-    store.session_release(&mut HeaderMap::new()).await.unwrap();
+async fn release(store: &dyn Store) -> Released {
+    store.session_release(&mut HeaderMap::new()).await.unwrap()
 }
 
 /// Stores session `sid` holding `key = value` and forgets the calls that cost.
@@ -229,20 +236,25 @@ async fn each_kind_of_request_costs_what_the_docs_say() {
 async fn an_unchanged_session_is_touched_only_past_the_slack() {
     let p = RowProvider::new(Fake::default());
     stored(&p, "a", "k", 1).await;
-    let slack = refresh_slack(LIFETIME);
+    let slack = Lifetime::sliding(LIFETIME).refresh_slack();
     for (left, touched) in [
-        (LIFETIME - slack, false),
+        (LIFETIME - slack + Duration::from_millis(50), false),
         (LIFETIME - slack - Duration::from_secs(1), true),
     ] {
         p.backend().set_left("a", left);
         let s = p.session_read(&cx(), "a").await.unwrap();
-        release(&*s).await;
+        let released = release(&*s).await;
         let expected: &[&str] = if touched {
             &["load", "touch"]
         } else {
             &["load"]
         };
         assert_eq!(p.backend().calls(), expected, "{left:?} left");
+        assert_eq!(
+            matches!(released, Released::Stored { .. }),
+            touched,
+            "{released:?}"
+        );
     }
     assert_eq!(p.backend().live("a").unwrap().2, LIFETIME);
 }
@@ -303,6 +315,50 @@ async fn too_large_sessions_fail_and_write_nothing() {
     assert!(matches!(err, Error::TooLarge { limit: 64, .. }), "{err:?}");
     assert_eq!(p.backend().calls(), Vec::<&str>::new());
     assert!(!p.session_exist(&cx(), "big").await.unwrap());
+}
+
+#[tokio::test]
+async fn each_record_gets_its_own_lifetime() {
+    let p = RowProvider::new(Fake::default());
+    let s = p.session_create(&cx(), "a").await.unwrap();
+    s.set_raw("k", vec![1]).await.unwrap();
+    let month = Duration::from_secs(30 * 86_400);
+    s.set_expiry(Some(Expiry::OnInactivity(month)))
+        .await
+        .unwrap();
+    release(&*s).await;
+    assert_eq!(p.backend().live("a").unwrap().2, month);
+    // An unchanged read of it, one minute into its month, is not due: 1 % is 7.2 hours.
+    p.backend().set_left("a", month - Duration::from_secs(60));
+    let s = p.session_read(&cx(), "a").await.unwrap();
+    assert!(matches!(release(&*s).await, Released::Kept { .. }));
+    // Back to the manager's lifetime: a change, written with it.
+    let s = p.session_read(&cx(), "a").await.unwrap();
+    s.set_expiry(None).await.unwrap();
+    release(&*s).await;
+    assert_eq!(p.backend().live("a").unwrap().2, LIFETIME);
+}
+
+#[tokio::test]
+async fn a_touch_of_a_vanished_record_reports_it_gone() {
+    let p = RowProvider::new(Fake::default());
+    stored(&p, "a", "k", 1).await;
+    p.backend().set_left("a", Duration::from_secs(1));
+    let s = p.session_read(&cx(), "a").await.unwrap();
+    p.session_destroy(&cx(), "a").await.unwrap();
+    assert_eq!(release(&*s).await, Released::Gone);
+    assert!(!p.session_exist(&cx(), "a").await.unwrap());
+}
+
+#[tokio::test]
+async fn move_keeps_the_lifetime_and_reports_a_vanished_session() {
+    let p = RowProvider::new(Fake::default());
+    stored(&p, "old", "k", 7).await;
+    p.backend().set_left("old", Duration::from_secs(50));
+    let moved = p.session_move(&cx(), "old", "new").await.unwrap().unwrap();
+    assert_eq!(moved.get_raw("k").await.unwrap(), Some(vec![7]));
+    assert_eq!(p.backend().live("new").unwrap().2, Duration::from_secs(50));
+    assert!(p.session_move(&cx(), "old", "x").await.unwrap().is_none());
 }
 
 #[tokio::test]

@@ -292,7 +292,7 @@ pub(crate) async fn provider_methods_called_directly(env: Arc<Env>) -> CheckResu
         "get_session_store lost the data: {value:?}"
     );
     match h.manager.get_session_store("../../etc/passwd").await {
-        Err(Error::InvalidId(_)) => {}
+        Err(Error::InvalidId { .. }) => {}
         Err(other) => return Err(Failure(format!("get_session_store(invalid) gave {other}"))),
         Ok(_) => return Err(Failure("get_session_store accepted an invalid id".into())),
     }
