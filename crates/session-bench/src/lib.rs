@@ -105,6 +105,6 @@ impl Target {
     pub async fn changed(&self, cookie: &str, value: u64) -> Result<()> {
         let session = self.manager.session_start(&Self::request(cookie)).await?;
         session.set("asta", &value).await?;
-        session.release(&mut HeaderMap::new()).await
+        session.release(&mut HeaderMap::new()).await.map(drop)
     }
 }

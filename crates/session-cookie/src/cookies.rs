@@ -35,15 +35,21 @@ impl CookieSettings {
                 ),
             ));
         }
-        let mut attributes = CookieAttributes::new(manager, manager.secure || config.secure);
-        attributes.max_age = config.max_age.unwrap_or(manager.cookie_life_time);
+        let attributes = CookieAttributes::new(manager, manager.secure || config.secure);
         Ok(CookieSettings { name, attributes })
     }
 
     /// The data cookie carrying `value`; with a max age it has both `Max-Age` and `Expires`,
-    /// like the session-id cookie.
-    pub(crate) fn data_cookie(&self, value: String) -> Cookie<'static> {
-        self.attributes.cookie(&self.name, value)
+    /// like the session-id cookie, and none for a browser-session cookie.
+    pub(crate) fn data_cookie(
+        &self,
+        value: String,
+        max_age: Option<std::time::Duration>,
+    ) -> Cookie<'static> {
+        self.attributes
+            .clone()
+            .with_max_age(max_age)
+            .cookie(&self.name, value)
     }
 
     /// A cookie that makes the browser forget the data cookie.
@@ -77,7 +83,8 @@ mod tests {
         };
         let s = CookieSettings::new(&manager, &keys()).unwrap();
         assert_eq!(s.name, "beegosessionID-data");
-        let text = header_text(&s.data_cookie("v".into()));
+        let text =
+            header_text(&s.data_cookie("v".into(), Some(std::time::Duration::from_secs(120))));
         for part in [
             "beegosessionID-data=v",
             "Path=/",
@@ -117,7 +124,7 @@ mod tests {
         let text = header_text(
             &CookieSettings::new(&manager, &c)
                 .unwrap()
-                .data_cookie("v".into()),
+                .data_cookie("v".into(), None),
         );
         assert!(
             text.starts_with("sd=v") && text.contains("Secure"),

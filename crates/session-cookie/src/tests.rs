@@ -283,12 +283,7 @@ async fn beego_config_maps_onto_the_engine() {
         "{\"cookieName\":\"gosessionid\",\"securityKey\":\"beegocookiehashkey\",\"blockKey\":\"0123456789abcdef\",\"securityName\":\"app\",\"secure\":true,\"maxage\":30}"}"#,
     )
     .unwrap();
-    let init = ProviderInit {
-        name: "cookie".into(),
-        max_lifetime: manager.effective_max_lifetime(),
-        config: manager.provider_config.clone(),
-        manager: manager.clone(),
-    };
+    let init = ProviderInit::new("cookie", &manager);
     let p = CookieProvider::from_init(&init).unwrap();
     assert_eq!(p.cookie_name(), "gosessionid");
     // maxage caps the lifetime below maxLifetime (3600).
@@ -376,7 +371,7 @@ async fn size_limit_is_exact_at_the_boundary() {
         s.set("v", &"z".repeat(n)).await.unwrap();
         let mut response = HeaderMap::new();
         match s.release(&mut response).await {
-            Ok(()) => {
+            Ok(_) => {
                 assert!(
                     first_err.is_none(),
                     "{n} fits after a smaller session did not"
@@ -408,12 +403,12 @@ async fn size_limit_is_exact_at_the_boundary() {
 
 #[test]
 fn debug_output_hides_keys() {
-    let init = ProviderInit {
-        name: "cookie".into(),
-        max_lifetime: Duration::from_secs(60),
-        config: provider_config(&[KEY, OLD]),
-        manager: ManagerConfig::default(),
+    let manager = ManagerConfig {
+        provider_config: provider_config(&[KEY, OLD]),
+        max_lifetime: 60,
+        ..ManagerConfig::default()
     };
+    let init = ProviderInit::new("cookie", &manager);
     let p = CookieProvider::from_init(&init).unwrap();
     let text = format!("{p:?}");
     assert!(

@@ -329,6 +329,14 @@ impl Session {
         let provider = self.inner.manager.provider();
         let cx = Context::detached();
         let old = current.store.as_ref();
+        if provider.capabilities().keeps_data_on_client {
+            // The request's view is the whole session (it came with the request): it goes
+            // out under the new id, and the old id's data cookie dies with the old id.
+            let fresh: Arc<dyn Store> = provider.session_create(&cx, sid).await?.into();
+            copy_view(old, fresh.as_ref()).await?;
+            let released = fresh.session_release(response).await?;
+            return Ok((fresh, released));
+        }
         let target: Arc<dyn Store> = match provider.session_move(&cx, old.session_id(), sid).await?
         {
             Some(moved) => {

@@ -194,7 +194,11 @@ impl<P: Persist> TrackedStore<P> {
             lifetimes,
         };
         let released = self.persist.persist(release, response).await?;
-        state.changes = ChangeSet::new();
+        // Changes are done with once written; a release that found the session gone wrote
+        // nothing, so a later release (one that may create) still has them to write.
+        if released != Released::Gone {
+            state.changes = ChangeSet::new();
+        }
         Ok(released)
     }
 }

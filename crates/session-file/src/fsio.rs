@@ -21,18 +21,22 @@ pub const MAX_FILE_BYTES: usize = 16 * 1024 * 1024;
 pub(crate) enum Stored {
     /// No session file (or only something that is not one, such as a symlink).
     Absent,
-    /// A session file older than the max lifetime.
+    /// A session file whose deadline (its modification time) has passed.
     Expired,
     /// A live session, with its file still open for a cheap touch.
     Live(SessionData, File),
 }
 
-/// True when a file last modified at `mtime` has outlived `max_lifetime`.
-pub(crate) fn is_expired(mtime: SystemTime, max_lifetime: Duration, now: SystemTime) -> bool {
-    // A modification time in the future (clock steps) counts as fresh rather than expired.
-    now.duration_since(mtime)
-        .map(|age| age > max_lifetime)
-        .unwrap_or(false)
+/// True when a session file whose modification time is `deadline` has expired: the engine
+/// sets a session file's modification time to the moment the session ends.
+pub(crate) fn is_past(deadline: SystemTime, now: SystemTime) -> bool {
+    deadline <= now
+}
+
+/// True when a helper file (lock, temp) last modified at `mtime` is older than `age`.
+pub(crate) fn is_older_than(mtime: SystemTime, age: Duration, now: SystemTime) -> bool {
+    // A modification time in the future (clock steps) counts as fresh rather than old.
+    now.duration_since(mtime).is_ok_and(|elapsed| elapsed > age)
 }
 
 /// Errors that mean "there is nothing usable at this path".
@@ -140,20 +144,17 @@ pub(crate) fn open_regular(path: &Path) -> io::Result<Option<(File, Metadata)>> 
 
 /// Reads the session at `paths`: absent, expired, or live with its (possibly empty) data.
 ///
-/// Unreadable contents (corrupt, another format version, oversized) are reported and read
-/// as an empty live session, never an error.
-pub(crate) fn read_stored(
-    paths: &SessionPaths,
-    sid: &str,
-    max_lifetime: Duration,
-) -> io::Result<Stored> {
+/// Unreadable contents (corrupt, foreign, oversized) are reported and read as an empty live
+/// session, never an error; a newer format version is an error (carrying
+/// [`session_core::Error::NewerFormat`]) so that the file is never overwritten.
+pub(crate) fn read_stored(paths: &SessionPaths, sid: &str) -> io::Result<Stored> {
     if !levels_ok(paths)? {
         return Ok(Stored::Absent);
     }
     let Some((mut file, meta)) = open_regular(&paths.file)? else {
         return Ok(Stored::Absent);
     };
-    if is_expired(meta.modified()?, max_lifetime, SystemTime::now()) {
+    if is_past(meta.modified()?, SystemTime::now()) {
         return Ok(Stored::Expired);
     }
     let mut bytes =
@@ -163,33 +164,41 @@ pub(crate) fn read_stored(
         .take(MAX_FILE_BYTES as u64 + 1)
         .read_to_end(&mut bytes)?;
     let data = if bytes.len() > MAX_FILE_BYTES {
+        let session = session_core::id::Fingerprint::of(sid);
         tracing::error!(
             engine = ENGINE,
-            sid,
+            %session,
             limit = MAX_FILE_BYTES,
             "session file is larger than the limit; treating it as empty"
         );
         SessionData::new()
     } else {
-        SessionData::decode_or_empty(&bytes, ENGINE, sid)
+        SessionData::decode_stored(&bytes, ENGINE, sid).map_err(io::Error::other)?
     };
     Ok(Stored::Live(data, file))
 }
 
-/// Refreshes a session file's modification time (sliding expiry) without rewriting it.
-pub(crate) fn touch(file: &File) -> io::Result<()> {
-    file.set_modified(SystemTime::now())
+/// Moves a session file's deadline (its modification time) without rewriting it.
+pub(crate) fn touch(file: &File, deadline: SystemTime) -> io::Result<()> {
+    file.set_modified(deadline)
 }
 
-/// Writes `bytes` as the session file of `paths`: a new 0600 file in the same directory,
-/// renamed over the old one, so readers see the old or the new session, never a mix.
-pub(crate) fn write_atomic(paths: &SessionPaths, bytes: &[u8], fsync: bool) -> io::Result<()> {
+/// Writes `bytes` as the session file of `paths`, ending at `deadline`: a new 0600 file in
+/// the same directory, renamed over the old one, so readers see the old or the new
+/// session, never a mix.
+pub(crate) fn write_atomic(
+    paths: &SessionPaths,
+    bytes: &[u8],
+    deadline: SystemTime,
+    fsync: bool,
+) -> io::Result<()> {
     let mut temp = tempfile::Builder::new()
         .prefix(&paths.temp_prefix)
         .suffix(TEMP_SUFFIX)
         .permissions(Permissions::from_mode(0o600))
         .tempfile_in(&paths.shard)?;
     temp.write_all(bytes)?;
+    temp.as_file().set_modified(deadline)?;
     if fsync {
         temp.as_file().sync_all()?;
     }

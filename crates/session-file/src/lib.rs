@@ -15,9 +15,12 @@
 //! - **Nothing outside the directory.** Only ids of 2–64 characters from `[A-Za-z0-9_-]`
 //!   become paths; files are created 0600 and directories 0700; symlinks are never
 //!   followed (a symlink where a session file should be reads as "no session").
-//! - **Expiry by modification time.** A file older than `maxLifetime` is expired and never
-//!   returned, even before GC removes it; an unchanged session's release only updates the
-//!   file's modification time.
+//! - **Each session's deadline is its file's modification time.** Every write and touch
+//!   sets it to the moment the session ends (its own lifetime: `maxLifetime`, its own
+//!   expiry, the absolute lifetime), so managers with different lifetimes can share a
+//!   directory. A file whose deadline has passed is expired and never returned, even before
+//!   GC removes it; an unchanged session's release only moves the deadline, and
+//!   regenerate (a rename) keeps it.
 //! - **Unreadable files are empty sessions**, reported through `tracing`, never an error page.
 //!
 //! Beside each session file sits its lock file `sid.lock` (removed with the session) and,
@@ -67,12 +70,11 @@ mod sweep;
 
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
 
 use session_core::http::HeaderMap;
 use session_core::{
-    async_trait, Capabilities, ConfigError, Context, Error, Persist, Provider, ProviderInit,
-    Release, Result, SessionData, Store, TrackedStore, Write,
+    async_trait, Capabilities, ConfigError, Context, Error, Lifetimes, Persist, Provider,
+    ProviderInit, Release, Released, Result, SessionData, Store, TrackedStore, Write,
 };
 
 pub use config::{FileConfig, DEFAULT_LOCK_TIMEOUT};
@@ -121,9 +123,9 @@ impl Shared {
 }
 
 impl FileProvider {
-    /// Opens (creating it, mode 0700, if missing) the session directory of `config`;
-    /// sessions expire `max_lifetime` after their last use.
-    pub async fn open(config: FileConfig, max_lifetime: Duration) -> Result<Self> {
+    /// Opens (creating it, mode 0700, if missing) the session directory of `config`, with
+    /// the manager's lifetimes (`ProviderInit::lifetimes`).
+    pub async fn open(config: FileConfig, lifetimes: Lifetimes) -> Result<Self> {
         let wanted = config.path.clone();
         let path = tokio::task::spawn_blocking(move || prepare_dir(&wanted))
             .await
@@ -131,15 +133,15 @@ impl FileProvider {
         let config = FileConfig { path, ..config };
         Ok(FileProvider {
             shared: Arc::new(Shared {
-                engine: Arc::new(Engine::new(&config, max_lifetime)),
+                engine: Arc::new(Engine::new(&config, lifetimes)),
             }),
         })
     }
 
-    /// The engine from the manager's init arguments (`providerConfig`, `maxLifetime`).
+    /// The engine from the manager's init arguments (`providerConfig`, lifetimes).
     pub async fn from_init(init: &ProviderInit) -> Result<Self> {
         let config = FileConfig::parse(&init.config)?;
-        Self::open(config, init.max_lifetime).await
+        Self::open(config, init.lifetimes).await
     }
 
     /// The session directory (made absolute when the provider was opened).
@@ -182,7 +184,15 @@ fn prepare_dir(path: &Path) -> Result<std::path::PathBuf> {
 impl Persist for Shared {
     type Token = ();
 
-    async fn persist(&self, release: Release<'_, ()>, _response: &mut HeaderMap) -> Result<()> {
+    fn lifetimes(&self) -> &Lifetimes {
+        &self.engine.lifetimes
+    }
+
+    async fn persist(
+        &self,
+        release: Release<'_, ()>,
+        _response: &mut HeaderMap,
+    ) -> Result<Released> {
         let job = ReleaseJob {
             sid: release.sid.to_owned(),
             pending: match release.write {
@@ -191,6 +201,7 @@ impl Persist for Shared {
             },
             data: release.data.clone(),
             only_if_present: release.only_if_present,
+            lifetime: release.lifetime,
         };
         self.blocking("write session", move |engine| engine.release(job))
             .await
@@ -227,10 +238,20 @@ impl Provider for FileProvider {
 
     async fn session_regenerate(
         &self,
-        _cx: &Context<'_>,
+        cx: &Context<'_>,
         old_sid: &str,
         sid: &str,
     ) -> Result<Box<dyn Store>> {
+        let moved = self.session_move(cx, old_sid, sid).await?;
+        Ok(moved.unwrap_or_else(|| TrackedStore::boxed(sid, None, Arc::clone(&self.shared))))
+    }
+
+    async fn session_move(
+        &self,
+        _cx: &Context<'_>,
+        old_sid: &str,
+        sid: &str,
+    ) -> Result<Option<Box<dyn Store>>> {
         let (old, new) = (old_sid.to_owned(), sid.to_owned());
         let moved = self
             .shared
@@ -238,11 +259,7 @@ impl Provider for FileProvider {
                 engine.regenerate(&old, &new)
             })
             .await?;
-        Ok(TrackedStore::boxed(
-            sid,
-            moved.map(|data| (data, ())),
-            Arc::clone(&self.shared),
-        ))
+        Ok(moved.map(|data| TrackedStore::boxed(sid, Some((data, ())), Arc::clone(&self.shared))))
     }
 
     async fn session_destroy(&self, _cx: &Context<'_>, sid: &str) -> Result<()> {

@@ -3,9 +3,11 @@
 
 use std::io;
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
-use session_core::{ChangeSet, Error, Result, SessionData};
+use session_core::{
+    lifetime_of, ChangeSet, Error, Lifetime, Lifetimes, Released, Result, SessionData,
+};
 
 use crate::config::FileConfig;
 use crate::fsio::{self, Stored, MAX_FILE_BYTES};
@@ -30,6 +32,8 @@ pub(crate) struct ReleaseJob {
     /// The request's whole view, written when there is no stored state to merge into.
     pub(crate) data: SessionData,
     pub(crate) only_if_present: bool,
+    /// The lifetime of the request's view: what a touch or a write of `data` gives.
+    pub(crate) lifetime: Lifetime,
 }
 
 /// The engine: a directory and its rules.
@@ -38,7 +42,7 @@ pub(crate) struct Engine {
     pub(crate) root: PathBuf,
     pub(crate) fsync: bool,
     pub(crate) lock_timeout: Duration,
-    pub(crate) max_lifetime: Duration,
+    pub(crate) lifetimes: Lifetimes,
 }
 
 /// Wraps an I/O error with what was being done and to which path.
@@ -47,12 +51,12 @@ pub(crate) fn io_err(action: &str, path: &std::path::Path, e: io::Error) -> Erro
 }
 
 impl Engine {
-    pub(crate) fn new(config: &FileConfig, max_lifetime: Duration) -> Self {
+    pub(crate) fn new(config: &FileConfig, lifetimes: Lifetimes) -> Self {
         Engine {
             root: config.path.clone(),
             fsync: config.fsync,
             lock_timeout: config.lock_timeout,
-            max_lifetime,
+            lifetimes,
         }
     }
 
@@ -61,8 +65,7 @@ impl Engine {
     }
 
     fn paths_for_write(&self, sid: &str) -> Result<SessionPaths> {
-        self.paths(sid)
-            .ok_or_else(|| Error::InvalidId(sid.chars().take(80).collect()))
+        self.paths(sid).ok_or_else(|| Error::invalid_id(sid))
     }
 
     fn lock(&self, paths: &SessionPaths, wait: Duration) -> Result<Option<SessionLock>> {
@@ -92,8 +95,18 @@ impl Engine {
     }
 
     fn read(&self, paths: &SessionPaths, sid: &str) -> Result<Stored> {
-        fsio::read_stored(paths, sid, self.max_lifetime)
-            .map_err(|e| io_err("read session file", &paths.file, e))
+        fsio::read_stored(paths, sid).map_err(|e| match e.into_inner() {
+            // A newer format keeps its own error: the request fails, the file stays.
+            Some(inner) => match inner.downcast::<Error>() {
+                Ok(newer) => *newer,
+                Err(other) => io_err("read session file", &paths.file, io::Error::other(other)),
+            },
+            None => io_err(
+                "read session file",
+                &paths.file,
+                io::Error::other("I/O error"),
+            ),
+        })
     }
 
     /// The live session `sid`, if there is one (one open and one read).
@@ -119,34 +132,45 @@ impl Engine {
                 let mtime = m
                     .modified()
                     .map_err(|e| io_err("stat session file", &paths.file, e))?;
-                !fsio::is_expired(mtime, self.max_lifetime, std::time::SystemTime::now())
+                !fsio::is_past(mtime, SystemTime::now())
             }
             None => false,
         })
     }
 
-    fn write(&self, paths: &SessionPaths, sid: &str, data: &SessionData) -> Result<()> {
+    /// Writes `data` as session `sid`, ending `lifetime` from now; what the release reports.
+    fn write(
+        &self,
+        paths: &SessionPaths,
+        sid: &str,
+        data: &SessionData,
+        lifetime: &Lifetime,
+    ) -> Result<Released> {
         let bytes = data.encode();
         if bytes.len() > MAX_FILE_BYTES {
             return Err(Error::TooLarge {
                 engine: ENGINE.into(),
-                sid: sid.to_owned(),
+                session: session_core::id::Fingerprint::of(sid),
                 size: bytes.len(),
                 limit: MAX_FILE_BYTES,
             });
         }
-        fsio::write_atomic(paths, &bytes, self.fsync)
-            .map_err(|e| io_err("write session file", &paths.file, e))
+        let expires = lifetime.expires_at();
+        fsio::write_atomic(paths, &bytes, expires, self.fsync)
+            .map_err(|e| io_err("write session file", &paths.file, e))?;
+        Ok(Released::Stored { expires })
     }
 
     /// Writes a release: merges its changes into the latest stored state under the lock.
-    pub(crate) fn release(&self, job: ReleaseJob) -> Result<()> {
+    pub(crate) fn release(&self, job: ReleaseJob) -> Result<Released> {
         let paths = self.paths_for_write(&job.sid)?;
         let present =
             || fsio::entry_present(&paths).map_err(|e| io_err("stat session file", &paths.file, e));
-        // A session that is gone stays gone, and leaves no lock file behind either.
-        if job.only_if_present && !present()? {
-            return Ok(());
+        // A session that is gone stays gone, and leaves no lock file behind either: never
+        // re-created by a release that may not create, nor by one that changed nothing.
+        let may_create = !job.only_if_present && matches!(job.pending, Pending::Changes(_));
+        if !may_create && !present()? {
+            return Ok(Released::Gone);
         }
         fsio::ensure_levels(&self.root, &paths)
             .map_err(|e| io_err("create session directory", &paths.shard, e))?;
@@ -154,29 +178,35 @@ impl Engine {
         match self.read(&paths, &job.sid)? {
             Stored::Live(mut data, file) => match job.pending {
                 Pending::Touch => {
-                    fsio::touch(&file).map_err(|e| io_err("touch session file", &paths.file, e))?
+                    let expires = job.lifetime.expires_at();
+                    fsio::touch(&file, expires)
+                        .map_err(|e| io_err("touch session file", &paths.file, e))?;
+                    Ok(Released::Stored { expires })
                 }
                 Pending::Changes(changes) => {
                     drop(file);
                     changes.apply_to(&mut data);
-                    self.write(&paths, &job.sid, &data)?;
+                    let lifetime = lifetime_of(&self.lifetimes, &data);
+                    self.write(&paths, &job.sid, &data, &lifetime)
                 }
             },
-            stale if job.only_if_present => {
+            stale if !may_create => {
                 // Destroyed or expired meanwhile: never re-create it.
                 if matches!(stale, Stored::Expired) {
                     fsio::remove_if_present(&paths.file)
                         .map_err(|e| io_err("remove expired session file", &paths.file, e))?;
                 }
                 lock.remove();
+                Ok(Released::Gone)
             }
-            Stored::Absent | Stored::Expired => self.write(&paths, &job.sid, &job.data)?,
+            Stored::Absent | Stored::Expired => {
+                self.write(&paths, &job.sid, &job.data, &job.lifetime)
+            }
         }
-        Ok(())
     }
 
-    /// Moves session `old` to `new` (a rename) and returns its data; `None` when `old` is
-    /// not live.
+    /// Moves session `old` to `new` (a rename, which keeps the file's deadline) and returns
+    /// its data; `None` when `old` is not live.
     pub(crate) fn regenerate(&self, old: &str, new: &str) -> Result<Option<SessionData>> {
         let new_paths = self.paths_for_write(new)?;
         let Some(old_paths) = self.paths(old) else {
@@ -195,18 +225,6 @@ impl Engine {
                     .map_err(|e| io_err("create session directory", &new_paths.shard, e))?;
                 std::fs::rename(&old_paths.file, &new_paths.file)
                     .map_err(|e| io_err("rename session file", &old_paths.file, e))?;
-                // The session was just used: restart its lifetime at its new name.
-                match fsio::open_regular(&new_paths.file) {
-                    Ok(Some((file, _))) => {
-                        if let Err(e) = fsio::touch(&file) {
-                            tracing::warn!(engine = ENGINE, error = %e, "cannot touch a regenerated session file");
-                        }
-                    }
-                    Ok(None) => {}
-                    Err(e) => {
-                        tracing::warn!(engine = ENGINE, error = %e, "cannot open a regenerated session file")
-                    }
-                }
                 Some(data)
             }
             Stored::Expired => {
@@ -250,11 +268,7 @@ impl Engine {
             return Ok(false);
         };
         let expired = match fsio::session_meta(&paths)? {
-            Some(m) => fsio::is_expired(
-                m.modified()?,
-                self.max_lifetime,
-                std::time::SystemTime::now(),
-            ),
+            Some(m) => fsio::is_past(m.modified()?, SystemTime::now()),
             None => false,
         };
         if expired {

@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime};
 use session_core::id::is_safe_id;
 use session_core::Result;
 
-use crate::fsio::{self, is_expired};
+use crate::fsio::{self, is_older_than, is_past};
 use crate::layout::{classify, Entry};
 use crate::ops::{io_err, Engine};
 use crate::ENGINE;
@@ -88,9 +88,7 @@ impl Engine {
         let mut live = 0;
         walk(&self.root, |entry, _, meta| {
             if let Entry::Session(_) = entry {
-                if meta.is_file()
-                    && modified(meta).is_some_and(|m| !is_expired(m, self.max_lifetime, now))
-                {
+                if meta.is_file() && modified(meta).is_some_and(|m| !is_past(m, now)) {
                     live += 1;
                 }
             }
@@ -102,19 +100,19 @@ impl Engine {
     /// Removes expired sessions, orphaned lock files and leftover temp files.
     pub(crate) fn collect_garbage(&self) -> Result<GcReport> {
         let now = SystemTime::now();
-        let helper_age = self.max_lifetime.max(HELPER_FILE_GRACE);
+        let helper_age = self.lifetimes.max_lifetime.max(HELPER_FILE_GRACE);
         let mut report = GcReport::default();
         let mut failures = 0usize;
         walk(&self.root, |entry, path, meta| {
             let Some(mtime) = modified(meta) else { return };
             let outcome = match entry {
-                Entry::Session(sid) if meta.is_file() && is_expired(mtime, self.max_lifetime, now) => {
+                Entry::Session(sid) if meta.is_file() && is_past(mtime, now) => {
                     self.remove_expired(sid).map(|gone| report.sessions += usize::from(gone))
                 }
-                Entry::Lock(sid) if is_expired(mtime, helper_age, now) => {
+                Entry::Lock(sid) if is_older_than(mtime, helper_age, now) => {
                     self.remove_orphan_lock(sid).map(|gone| report.locks += usize::from(gone))
                 }
-                Entry::Temp if meta.is_file() && is_expired(mtime, helper_age, now) => {
+                Entry::Temp if meta.is_file() && is_older_than(mtime, helper_age, now) => {
                     fsio::remove_if_present(path).map(|()| report.temps += 1)
                 }
                 _ => Ok(()),

@@ -128,7 +128,9 @@ async fn a_lock_held_too_long_is_a_backend_error_not_a_hang() {
         lock_timeout: Duration::from_millis(100),
         ..FileConfig::new(tmp.path())
     };
-    let p = FileProvider::open(config, HOUR).await.unwrap();
+    let p = FileProvider::open(config, session_core::Lifetimes::sliding(HOUR))
+        .await
+        .unwrap();
     let id = sid(3);
     put(&p, &id, &[("a", 1)]).await;
     let lock_path = file_of(tmp.path(), &id).with_extension("lock");

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use common::*;
 use session_core::http::HeaderMap;
-use session_core::{Error, Manager, ManagerConfig, Provider, StoreExt};
+use session_core::{Error, Lifetimes, Manager, ManagerConfig, Provider, StoreExt};
 use session_file::FileProvider;
 
 #[tokio::test]
@@ -27,8 +27,8 @@ async fn files_are_0600_and_directories_0700_in_beegos_layout() {
     assert_eq!(mode(file.parent().unwrap()), 0o700);
     assert_eq!(mode(file.parent().unwrap().parent().unwrap()), 0o700);
     assert_eq!(
-        std::fs::read(&file).unwrap()[0],
-        session_core::FORMAT_VERSION
+        std::fs::read(&file).unwrap()[..2],
+        [session_core::FORMAT_MAGIC, session_core::FORMAT_VERSION]
     );
 }
 
@@ -196,7 +196,7 @@ async fn hostile_ids_never_touch_the_file_system() {
             .session_release(&mut HeaderMap::new())
             .await
             .unwrap_err();
-        assert!(matches!(err, Error::InvalidId(_)), "{bad:?}: {err}");
+        assert!(matches!(err, Error::InvalidId { .. }), "{bad:?}: {err}");
         assert!(p.session_regenerate(&cx(), &sid(9), bad).await.is_err());
     }
     let mut names: Vec<_> = std::fs::read_dir(tmp.path())
@@ -221,6 +221,7 @@ async fn corrupt_and_foreign_files_read_as_empty_sessions() {
         let id = sid(n);
         put(&p, &id, &[("a", 1)]).await;
         std::fs::write(file_of(tmp.path(), &id), junk).unwrap();
+        ends_in(&file_of(tmp.path(), &id), HOUR);
         let store = p
             .session_load(&cx(), &id)
             .await
@@ -352,8 +353,11 @@ async fn config_errors_and_registration() {
     let manager = Manager::new("FILE", config).await.unwrap();
     assert_eq!(manager.get_active_session().await.unwrap(), 0);
     assert!(tmp.path().join("j").is_dir());
-    let p = FileProvider::open(session_file::FileConfig::new(tmp.path().join("j")), HOUR)
-        .await
-        .unwrap();
+    let p = FileProvider::open(
+        session_file::FileConfig::new(tmp.path().join("j")),
+        Lifetimes::sliding(HOUR),
+    )
+    .await
+    .unwrap();
     assert!(p.capabilities().merges_concurrent_changes && p.capabilities().counts_sessions);
 }

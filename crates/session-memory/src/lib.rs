@@ -24,14 +24,14 @@
 #![warn(missing_docs)]
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Instant, SystemTime};
 
 use dashmap::mapref::entry::Entry as MapEntry;
 use dashmap::DashMap;
 use session_core::http::HeaderMap;
 use session_core::{
-    async_trait, Capabilities, Context, Persist, Provider, ProviderInit, Release, Result,
-    SessionData, Store, TrackedStore, Write,
+    async_trait, Capabilities, Context, Lifetime, Lifetimes, Persist, Provider, ProviderInit,
+    Release, Released, Result, SessionData, Store, TrackedStore, Write,
 };
 
 session_core::register_provider!(MEMORY, "memory", "session-memory", |init| {
@@ -47,12 +47,13 @@ pub struct MemoryProvider {
 #[derive(Debug)]
 struct Shared {
     sessions: DashMap<String, Entry>,
-    max_lifetime: Duration,
+    lifetimes: Lifetimes,
 }
 
 #[derive(Debug)]
 struct Entry {
     data: SessionData,
+    /// When the session ends (its own lifetime, from the last write or touch).
     expires: Instant,
 }
 
@@ -60,22 +61,27 @@ impl Entry {
     fn live(&self, now: Instant) -> bool {
         self.expires > now
     }
+
+    /// Gives the entry `lifetime` from now; what the release reports.
+    fn refresh(&mut self, lifetime: &Lifetime, now: Instant) -> Released {
+        let ttl = lifetime.ttl();
+        self.expires = now + ttl;
+        Released::Stored {
+            expires: SystemTime::now() + ttl,
+        }
+    }
 }
 
 impl MemoryProvider {
-    /// An empty engine whose sessions live `max_lifetime` after their last use.
-    pub fn new(max_lifetime: Duration) -> Self {
+    /// An empty engine with the manager's lifetimes (`ProviderInit::new(name, &config)`
+    /// from the configuration the manager gets). `providerConfig` is ignored.
+    pub fn from_init(init: &ProviderInit) -> Self {
         MemoryProvider {
             shared: Arc::new(Shared {
                 sessions: DashMap::new(),
-                max_lifetime,
+                lifetimes: init.lifetimes,
             }),
         }
-    }
-
-    /// An engine from the manager's init arguments.
-    pub fn from_init(init: &ProviderInit) -> Self {
-        Self::new(init.max_lifetime)
     }
 
     fn live_data(&self, sid: &str) -> Option<SessionData> {
@@ -92,37 +98,50 @@ impl MemoryProvider {
 impl Persist for Shared {
     type Token = ();
 
-    async fn persist(&self, release: Release<'_, ()>, _response: &mut HeaderMap) -> Result<()> {
+    fn lifetimes(&self) -> &Lifetimes {
+        &self.lifetimes
+    }
+
+    async fn persist(
+        &self,
+        release: Release<'_, ()>,
+        _response: &mut HeaderMap,
+    ) -> Result<Released> {
         let now = Instant::now();
-        let expires = now + self.max_lifetime;
-        match self.sessions.entry(release.sid.to_owned()) {
+        // The shard stays locked from the read to the write: no other release slips in.
+        let entry = self.sessions.entry(release.sid.to_owned());
+        // A request that changed nothing never brings back a session that is gone.
+        let may_create = !release.only_if_present && matches!(release.write, Write::Changes(_));
+        let fresh = || Entry {
+            data: release.data.clone(),
+            expires: now,
+        };
+        Ok(match entry {
             MapEntry::Occupied(mut stored) if stored.get().live(now) => {
                 let entry = stored.get_mut();
-                if let Write::Changes(changes) = release.write {
-                    changes.apply_to(&mut entry.data);
+                match release.write {
+                    Write::Changes(changes) => {
+                        changes.apply_to(&mut entry.data);
+                        let lifetime = release.lifetime_of(&entry.data);
+                        entry.refresh(&lifetime, now)
+                    }
+                    Write::Touch => entry.refresh(&release.lifetime, now),
                 }
-                entry.expires = expires;
+            }
+            MapEntry::Occupied(mut stale) if may_create => {
+                let entry = stale.get_mut();
+                *entry = fresh();
+                entry.refresh(&release.lifetime, now)
             }
             MapEntry::Occupied(stale) => {
-                if release.only_if_present {
-                    stale.remove();
-                } else {
-                    stale.replace_entry(Entry {
-                        data: release.data.clone(),
-                        expires,
-                    });
-                }
+                stale.remove();
+                Released::Gone
             }
-            MapEntry::Vacant(slot) => {
-                if !release.only_if_present {
-                    slot.insert(Entry {
-                        data: release.data.clone(),
-                        expires,
-                    });
-                }
+            MapEntry::Vacant(slot) if may_create => {
+                slot.insert(fresh()).refresh(&release.lifetime, now)
             }
-        }
-        Ok(())
+            MapEntry::Vacant(_) => Released::Gone,
+        })
     }
 }
 
@@ -152,31 +171,37 @@ impl Provider for MemoryProvider {
 
     async fn session_regenerate(
         &self,
-        _cx: &Context<'_>,
+        cx: &Context<'_>,
         old_sid: &str,
         sid: &str,
     ) -> Result<Box<dyn Store>> {
+        let moved = self.session_move(cx, old_sid, sid).await?;
+        Ok(moved.unwrap_or_else(|| TrackedStore::boxed(sid, None, Arc::clone(&self.shared))))
+    }
+
+    async fn session_move(
+        &self,
+        _cx: &Context<'_>,
+        old_sid: &str,
+        sid: &str,
+    ) -> Result<Option<Box<dyn Store>>> {
         let now = Instant::now();
-        let moved = self
-            .shared
-            .sessions
-            .remove(old_sid)
-            .filter(|(_, e)| e.live(now))
-            .map(|(_, e)| e.data);
-        if let Some(data) = &moved {
-            self.shared.sessions.insert(
-                sid.to_owned(),
-                Entry {
-                    data: data.clone(),
-                    expires: now + self.shared.max_lifetime,
-                },
-            );
+        let Some((_, entry)) = self.shared.sessions.remove(old_sid) else {
+            return Ok(None);
+        };
+        if !entry.live(now) {
+            return Ok(None);
         }
-        Ok(TrackedStore::boxed(
+        let data = entry.data.clone();
+        // The entry moves whole: its expiry goes with it. (Between the remove and the
+        // insert neither id is live, so a concurrent request on the old id finds nothing,
+        // never both.)
+        self.shared.sessions.insert(sid.to_owned(), entry);
+        Ok(Some(TrackedStore::boxed(
             sid,
-            moved.map(|data| (data, ())),
+            Some((data, ())),
             Arc::clone(&self.shared),
-        ))
+        )))
     }
 
     async fn session_destroy(&self, _cx: &Context<'_>, sid: &str) -> Result<()> {

@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
-use session_core::row::{Expiry, LoadedRow, RowBackend};
-use session_core::{async_trait, Error, Result, SessionData};
+use session_core::row::{LoadedRow, RowBackend, Ttl};
+use session_core::{async_trait, Error, Lifetime, Lifetimes, Result, SessionData};
 use session_sqlx::{Driver, SqlPool};
 use sqlx::mysql::{MySql, MySqlDatabaseError, MySqlQueryResult};
 use sqlx::Row;
@@ -28,7 +28,7 @@ pub struct Backend {
     pub(crate) sql: Statements,
     pub(crate) table: String,
     /// Whole seconds, as `session_expiry` counts them.
-    pub(crate) lifetime: Duration,
+    pub(crate) lifetimes: Lifetimes,
 }
 
 impl Backend {
@@ -58,6 +58,11 @@ fn is_connection_lost(error: &sqlx::Error) -> bool {
     }
 }
 
+/// The whole seconds a record written now with `lifetime` lives (rounded up, at least 1).
+fn ttl_secs(lifetime: &Lifetime) -> u64 {
+    crate::sql::lifetime_secs(lifetime.ttl())
+}
+
 /// The version of a stored session is the bytes read: the conditional `UPDATE` compares
 /// `session_data` with them.
 #[async_trait]
@@ -67,8 +72,8 @@ impl RowBackend for Backend {
     const GC_BATCH: u64 = GC_BATCH;
     type Version = Vec<u8>;
 
-    fn lifetime(&self) -> Duration {
-        self.lifetime
+    fn lifetimes(&self) -> &Lifetimes {
+        &self.lifetimes
     }
 
     async fn load(&self, sid: &str) -> Result<Option<LoadedRow<Vec<u8>>>> {
@@ -83,9 +88,9 @@ impl RowBackend for Backend {
         let remaining: i64 = row.try_get(1).map_err(|e| self.fail("read session", e))?;
         let remaining = Duration::from_secs(u64::try_from(remaining).unwrap_or(0));
         Ok(Some(LoadedRow {
-            data: SessionData::decode_or_empty(&bytes, ENGINE, sid),
+            data: SessionData::decode_stored(&bytes, ENGINE, sid)?,
             version: bytes,
-            expiry: Expiry::Remaining(remaining),
+            ttl: Ttl::Left(remaining),
         }))
     }
 
@@ -94,11 +99,20 @@ impl RowBackend for Backend {
             .db
             .fetch_bytes("read session", &self.sql.fetch, sid)
             .await?;
-        Ok(bytes.map(|b| (SessionData::decode_or_empty(&b, ENGINE, sid), b)))
+        match bytes {
+            Some(b) => Ok(Some((SessionData::decode_stored(&b, ENGINE, sid)?, b))),
+            None => Ok(None),
+        }
     }
 
-    async fn create(&self, sid: &str, bytes: &[u8]) -> Result<bool> {
-        let insert = || sqlx::query(&self.sql.insert).bind(sid).bind(bytes);
+    async fn create(&self, sid: &str, bytes: &[u8], lifetime: &Lifetime) -> Result<bool> {
+        let ttl = ttl_secs(lifetime);
+        let insert = || {
+            sqlx::query(&self.sql.insert)
+                .bind(sid)
+                .bind(bytes)
+                .bind(ttl)
+        };
         match self.db.execute("create session", insert).await {
             Ok(_) => Ok(true),
             Err(Error::Backend { source, .. })
@@ -108,23 +122,36 @@ impl RowBackend for Backend {
                     .is_some_and(|db| db.is_unique_violation()) =>
             {
                 // The id is taken: by an expired leftover (replace it) or a live session.
-                let replace = || sqlx::query(&self.sql.replace_expired).bind(bytes).bind(sid);
+                let sql = &self.sql.replace_expired;
+                let replace = || sqlx::query(sql).bind(bytes).bind(ttl).bind(sid);
                 Ok(self.db.execute("create session", replace).await? == 1)
             }
             Err(other) => Err(other),
         }
     }
 
-    async fn replace(&self, sid: &str, expected: &Vec<u8>, bytes: &[u8]) -> Result<bool> {
-        let sql = &self.sql.replace_if_unchanged;
-        let build = || sqlx::query(sql).bind(bytes).bind(sid).bind(expected);
+    async fn replace(
+        &self,
+        sid: &str,
+        expected: &Vec<u8>,
+        bytes: &[u8],
+        lifetime: &Lifetime,
+    ) -> Result<bool> {
+        let (sql, ttl) = (&self.sql.replace_if_unchanged, ttl_secs(lifetime));
+        let build = || {
+            sqlx::query(sql)
+                .bind(bytes)
+                .bind(ttl)
+                .bind(sid)
+                .bind(expected)
+        };
         Ok(self.db.execute("write session", build).await? == 1)
     }
 
-    async fn touch(&self, sid: &str) -> Result<()> {
-        let build = || sqlx::query(&self.sql.touch).bind(sid);
-        self.db.execute("refresh session", build).await?;
-        Ok(())
+    async fn touch(&self, sid: &str, lifetime: &Lifetime) -> Result<bool> {
+        let ttl = ttl_secs(lifetime);
+        let build = || sqlx::query(&self.sql.touch).bind(ttl).bind(sid);
+        Ok(self.db.execute("refresh session", build).await? == 1)
     }
 
     /// Two statements: MariaDB has no `UPDATE … RETURNING`.

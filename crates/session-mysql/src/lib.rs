@@ -93,7 +93,7 @@ pub fn create_table_sql(table: &str) -> String {
 
 session_core::register_provider!(MYSQL, "mysql", "session-mysql", |init| {
     Box::pin(async move {
-        let provider = MysqlProvider::connect(&init.config, init.max_lifetime).await?;
+        let provider = MysqlProvider::connect(&init).await?;
         Ok(Arc::new(provider) as Arc<dyn session_core::Provider>)
     })
 });

@@ -2,10 +2,9 @@
 //! pool.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use session_core::row::RowProvider;
-use session_core::Result;
+use session_core::{Lifetimes, ProviderInit, Result};
 use session_sqlx::SqlPool;
 use sqlx::mysql::MySqlPool;
 
@@ -22,15 +21,16 @@ pub struct MysqlProvider {
 session_core::forward_provider!(MysqlProvider => rows);
 
 impl MysqlProvider {
-    /// A provider for `config` (see the crate docs) whose sessions live `max_lifetime`
-    /// after their last use. Creates the table when `create_table` is on (the default).
-    pub async fn connect(config: &str, max_lifetime: Duration) -> Result<Self> {
-        let config = MysqlConfig::parse(config)?;
-        Self::with_config(config, max_lifetime).await
+    /// A provider for `init.config` (see the crate docs) with the manager's lifetimes
+    /// (`ProviderInit::new(name, &config)` from the configuration the manager gets).
+    /// Creates the table when `create_table` is on (the default).
+    pub async fn connect(init: &ProviderInit) -> Result<Self> {
+        let config = MysqlConfig::parse(&init.config)?;
+        Self::with_config(config, init.lifetimes).await
     }
 
-    /// A provider from a parsed configuration.
-    pub async fn with_config(config: MysqlConfig, max_lifetime: Duration) -> Result<Self> {
+    /// A provider from a parsed configuration and the manager's lifetimes.
+    pub async fn with_config(config: MysqlConfig, lifetimes: Lifetimes) -> Result<Self> {
         let params = config.params;
         let names = sql::names(params.table.as_deref().unwrap_or(DEFAULT_TABLE));
         let lock_wait = format!(
@@ -50,9 +50,9 @@ impl MysqlProvider {
             .connect_lazy_with(config.connect);
         let backend = Backend {
             db: SqlPool::new(pool, &params, DRIVER),
-            sql: Statements::new(&names.quoted, &names.index, max_lifetime),
+            sql: Statements::new(&names.quoted, &names.index),
             table: names.quoted,
-            lifetime: Duration::from_secs(sql::lifetime_secs(max_lifetime)),
+            lifetimes,
         };
         if params.create_table {
             backend.ensure_table().await?;

@@ -4,8 +4,9 @@
 //! no `VALUES()` in upserts), so MySQL 5.7/8 and MariaDB both work.
 //!
 //! `session_expiry` holds the last second (Unix time) in which the session is alive: live
-//! means `session_expiry >= UNIX_TIMESTAMP()`. Storing it as `now + lifetime` with whole
-//! seconds keeps a session for at least its lifetime and less than a second more. (beego
+//! means `session_expiry >= UNIX_TIMESTAMP()`. Each write stores `now + ttl`, the ttl of
+//! that session's own lifetime in whole seconds (bound as a parameter, rounded up), which
+//! keeps a session for at least its lifetime and less than a second more. (beego
 //! stored the time of last access there instead; this engine does not share tables with
 //! beego, whose gob-encoded data it could not read anyway.)
 
@@ -16,7 +17,7 @@ use session_sqlx::TableNames;
 /// Rows one GC statement deletes at most, so a pass never holds long locks.
 pub const GC_BATCH: u64 = 1000;
 
-/// The statements of one provider.
+/// The statements of one provider. Parameters, in order, are noted on each.
 #[derive(Debug, Clone)]
 pub struct Statements {
     pub create_table: String,
@@ -58,12 +59,12 @@ pub fn create_table(table: &str, index: &str) -> String {
 }
 
 impl Statements {
-    /// The statements for `table` (already quoted) and sessions living `lifetime`.
-    pub fn new(table: &str, index: &str, lifetime: Duration) -> Self {
-        let life = lifetime_secs(lifetime);
+    /// The statements for `table` (already quoted). Every write binds its session's ttl in
+    /// seconds ([`lifetime_secs`]) where the expiry is set.
+    pub fn new(table: &str, index: &str) -> Self {
         let now = "UNIX_TIMESTAMP()";
         let live = format!("session_expiry >= {now}");
-        let expiry = format!("{now} + {life}");
+        let expiry = format!("{now} + ?");
         Statements {
             create_table: create_table(table, index),
             load: format!(
@@ -87,10 +88,7 @@ impl Statements {
             touch: format!(
                 "UPDATE {table} SET session_expiry = {expiry} WHERE session_key = ? AND {live}"
             ),
-            rename: format!(
-                "UPDATE {table} SET session_key = ?, session_expiry = {expiry} \
-                 WHERE session_key = ? AND {live}"
-            ),
+            rename: format!("UPDATE {table} SET session_key = ? WHERE session_key = ? AND {live}"),
             destroy: format!("DELETE FROM {table} WHERE session_key = ?"),
             count: format!("SELECT COUNT(*) FROM {table} WHERE {live}"),
             gc: format!("DELETE FROM {table} WHERE session_expiry < {now} LIMIT {GC_BATCH}"),
@@ -112,7 +110,11 @@ mod tests {
     #[test]
     fn names_are_quoted() {
         assert_eq!(names("db.session").quoted, "`db`.`session`");
-        let s = Statements::new("`t`", "t_expiry", Duration::from_secs(60));
-        assert!(s.insert.contains("UNIX_TIMESTAMP() + 60"), "{}", s.insert);
+        let s = Statements::new("`t`", "t_expiry");
+        assert!(s.insert.contains("UNIX_TIMESTAMP() + ?"), "{}", s.insert);
+        assert!(
+            !s.rename.contains("session_expiry ="),
+            "a move keeps the expiry"
+        );
     }
 }

@@ -2,10 +2,11 @@
 
 use std::time::Duration;
 
-use session_core::row::{Expiry, LoadedRow, RowBackend};
-use session_core::{async_trait, Result, SessionData};
+use session_core::row::{LoadedRow, RowBackend, Ttl};
+use session_core::{async_trait, Error, Lifetime, Lifetimes, Result, SessionData};
 use session_sqlx::{Driver, SqlPool};
-use sqlx::postgres::{PgQueryResult, Postgres};
+use sqlx::postgres::{PgQueryResult, PgRow, Postgres};
+use sqlx::Row;
 
 use crate::sql::{Statements, GC_BATCH};
 use crate::ENGINE;
@@ -23,7 +24,7 @@ pub struct Backend {
     pub(crate) db: SqlPool<Postgres>,
     pub(crate) sql: Statements,
     pub(crate) table: String,
-    pub(crate) lifetime: Duration,
+    pub(crate) lifetimes: Lifetimes,
 }
 
 impl Backend {
@@ -53,15 +54,24 @@ fn is_connection_lost(error: &sqlx::Error) -> bool {
     }
 }
 
-/// A loaded session as `RowProvider` wants it: the bytes read are its version (the
-/// conditional `UPDATE` compares `session_data` with them), and the read statement has
-/// already refreshed the expiry when it was due.
-fn loaded(sid: &str, bytes: Vec<u8>) -> LoadedRow<Vec<u8>> {
-    LoadedRow {
-        data: SessionData::decode_or_empty(&bytes, ENGINE, sid),
+/// The ttl of a record written now with `lifetime`, in milliseconds.
+fn ttl_ms(lifetime: &Lifetime) -> i64 {
+    i64::try_from(lifetime.ttl().as_millis())
+        .unwrap_or(i64::MAX)
+        .max(1)
+}
+
+/// A loaded session as `RowProvider` wants it from a `(session_data, ms left)` row: the
+/// bytes read are its version (the conditional `UPDATE` compares `session_data` with them).
+fn loaded(sid: &str, row: &PgRow) -> Result<LoadedRow<Vec<u8>>> {
+    let fail = |e: sqlx::Error| Error::backend(ENGINE, "read session", e);
+    let bytes: Vec<u8> = row.try_get(0).map_err(fail)?;
+    let left: i64 = row.try_get(1).map_err(fail)?;
+    Ok(LoadedRow {
+        data: SessionData::decode_stored(&bytes, ENGINE, sid)?,
         version: bytes,
-        expiry: Expiry::Refreshed,
-    }
+        ttl: Ttl::Left(Duration::from_millis(u64::try_from(left).unwrap_or(0))),
+    })
 }
 
 #[async_trait]
@@ -70,17 +80,19 @@ impl RowBackend for Backend {
     const GC_BATCH: u64 = GC_BATCH;
     type Version = Vec<u8>;
 
-    fn lifetime(&self) -> Duration {
-        self.lifetime
+    fn lifetimes(&self) -> &Lifetimes {
+        &self.lifetimes
     }
 
-    /// One statement: reads the live row and refreshes its expiry when due.
+    /// One statement: the live row and how long it has left.
     async fn load(&self, sid: &str) -> Result<Option<LoadedRow<Vec<u8>>>> {
-        let bytes = self
+        let row = self
             .db
-            .fetch_bytes("read session", &self.sql.load, sid)
+            .run("read session", |pool| {
+                sqlx::query(&self.sql.load).bind(sid).fetch_optional(pool)
+            })
             .await?;
-        Ok(bytes.map(|bytes| loaded(sid, bytes)))
+        row.map(|row| loaded(sid, &row)).transpose()
     }
 
     async fn fetch(&self, sid: &str) -> Result<Option<(SessionData, Vec<u8>)>> {
@@ -88,40 +100,59 @@ impl RowBackend for Backend {
             .db
             .fetch_bytes("read session", &self.sql.fetch, sid)
             .await?;
-        Ok(bytes.map(|b| (SessionData::decode_or_empty(&b, ENGINE, sid), b)))
+        match bytes {
+            Some(b) => Ok(Some((SessionData::decode_stored(&b, ENGINE, sid)?, b))),
+            None => Ok(None),
+        }
     }
 
-    async fn create(&self, sid: &str, bytes: &[u8]) -> Result<bool> {
-        let build = || sqlx::query(&self.sql.create).bind(sid).bind(bytes);
+    async fn create(&self, sid: &str, bytes: &[u8], lifetime: &Lifetime) -> Result<bool> {
+        let ttl = ttl_ms(lifetime);
+        let build = || {
+            sqlx::query(&self.sql.create)
+                .bind(sid)
+                .bind(bytes)
+                .bind(ttl)
+        };
         Ok(self.db.execute("create session", build).await? == 1)
     }
 
-    async fn replace(&self, sid: &str, expected: &Vec<u8>, bytes: &[u8]) -> Result<bool> {
-        let sql = &self.sql.replace_if_unchanged;
-        let build = || sqlx::query(sql).bind(sid).bind(bytes).bind(expected);
+    async fn replace(
+        &self,
+        sid: &str,
+        expected: &Vec<u8>,
+        bytes: &[u8],
+        lifetime: &Lifetime,
+    ) -> Result<bool> {
+        let (sql, ttl) = (&self.sql.replace_if_unchanged, ttl_ms(lifetime));
+        let build = || {
+            sqlx::query(sql)
+                .bind(sid)
+                .bind(bytes)
+                .bind(expected)
+                .bind(ttl)
+        };
         Ok(self.db.execute("write session", build).await? == 1)
     }
 
-    /// Only reached for a session created earlier in the same request (a loaded one was
-    /// refreshed by its read).
-    async fn touch(&self, sid: &str) -> Result<()> {
-        let build = || sqlx::query(&self.sql.touch).bind(sid);
-        self.db.execute("refresh session", build).await?;
-        Ok(())
+    async fn touch(&self, sid: &str, lifetime: &Lifetime) -> Result<bool> {
+        let ttl = ttl_ms(lifetime);
+        let build = || sqlx::query(&self.sql.touch).bind(sid).bind(ttl);
+        Ok(self.db.execute("refresh session", build).await? == 1)
     }
 
-    /// One statement: moves the live row, refreshes its expiry and returns its data.
+    /// One statement: moves the live row, keeping its expiry, and returns it.
     async fn rename(&self, old_sid: &str, sid: &str) -> Result<Option<LoadedRow<Vec<u8>>>> {
-        let moved: Option<Vec<u8>> = self
+        let moved = self
             .db
             .run("regenerate session", |pool| {
-                sqlx::query_scalar(&self.sql.rename)
+                sqlx::query(&self.sql.rename)
                     .bind(old_sid)
                     .bind(sid)
                     .fetch_optional(pool)
             })
             .await?;
-        Ok(moved.map(|bytes| loaded(sid, bytes)))
+        moved.map(|row| loaded(sid, &row)).transpose()
     }
 
     async fn exists(&self, sid: &str) -> Result<bool> {

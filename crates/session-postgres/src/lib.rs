@@ -94,7 +94,7 @@ pub fn create_table_sql(table: &str) -> String {
 
 fn factory(init: session_core::ProviderInit) -> session_core::ProviderFuture {
     Box::pin(async move {
-        let provider = PostgresProvider::connect(&init.config, init.max_lifetime).await?;
+        let provider = PostgresProvider::connect(&init).await?;
         Ok(Arc::new(provider) as Arc<dyn session_core::Provider>)
     })
 }

@@ -1,10 +1,8 @@
 //! [`PostgresProvider`]: the engine, a [`RowProvider`] on [`Backend`], its statements on
 //! one pool.
 
-use std::time::Duration;
-
-use session_core::row::{refresh_slack, RowProvider};
-use session_core::Result;
+use session_core::row::RowProvider;
+use session_core::{Lifetimes, ProviderInit, Result};
 use session_sqlx::SqlPool;
 use sqlx::postgres::PgPool;
 
@@ -21,15 +19,16 @@ pub struct PostgresProvider {
 session_core::forward_provider!(PostgresProvider => rows);
 
 impl PostgresProvider {
-    /// A provider for `config` (see the crate docs) whose sessions live `max_lifetime`
-    /// after their last use. Creates the table when `create_table` is on (the default).
-    pub async fn connect(config: &str, max_lifetime: Duration) -> Result<Self> {
-        let config = PostgresConfig::parse(config)?;
-        Self::with_config(config, max_lifetime).await
+    /// A provider for `init.config` (see the crate docs) with the manager's lifetimes
+    /// (`ProviderInit::new(name, &config)` from the configuration the manager gets).
+    /// Creates the table when `create_table` is on (the default).
+    pub async fn connect(init: &ProviderInit) -> Result<Self> {
+        let config = PostgresConfig::parse(&init.config)?;
+        Self::with_config(config, init.lifetimes).await
     }
 
-    /// A provider from a parsed configuration.
-    pub async fn with_config(config: PostgresConfig, max_lifetime: Duration) -> Result<Self> {
+    /// A provider from a parsed configuration and the manager's lifetimes.
+    pub async fn with_config(config: PostgresConfig, lifetimes: Lifetimes) -> Result<Self> {
         let params = config.params;
         let names = sql::names(params.table.as_deref().unwrap_or(DEFAULT_TABLE));
         // The server stops a statement that overruns, as well as the client giving up.
@@ -38,14 +37,11 @@ impl PostgresProvider {
             .connect
             .options([("statement_timeout", timeout_ms.as_str())]);
         let pool = session_sqlx::pool_options(&params).connect_lazy_with(connect);
-        // The read statement refreshes the expiry itself, when it is due by the same rule
-        // `RowProvider` applies to engines that report the remaining lifetime.
-        let slack = refresh_slack(max_lifetime);
         let backend = Backend {
             db: SqlPool::new(pool, &params, DRIVER),
-            sql: Statements::new(&names.quoted, &names.index, max_lifetime, slack),
+            sql: Statements::new(&names.quoted, &names.index),
             table: names.quoted,
-            lifetime: max_lifetime,
+            lifetimes,
         };
         if params.create_table {
             backend.ensure_table().await?;

@@ -1,11 +1,10 @@
-//! The statements, written once per provider with its table name and lifetime.
+//! The statements, written once per provider with its table name; each write binds the
+//! ttl of its session's own lifetime.
 //!
 //! `session_expiry` (a `timestamp`, UTC) holds the moment the session dies: live means
 //! `session_expiry > now`. Times come from the server's clock, so application servers with
 //! skewed clocks agree. (beego stored the time of last access there instead; this engine
 //! does not share tables with beego, whose gob-encoded data it could not read anyway.)
-
-use std::time::Duration;
 
 use session_sqlx::TableNames;
 
@@ -50,51 +49,50 @@ pub fn create_table(table: &str, index: &str) -> String {
     )
 }
 
-fn interval(d: Duration) -> String {
-    format!("interval '{} milliseconds'", d.as_millis().max(1))
+/// `$n` milliseconds from the server's now.
+fn in_millis(param: u8) -> String {
+    format!("{NOW} + ${param} * interval '1 millisecond'")
 }
 
 impl Statements {
-    /// The statements for `table` (already quoted) and sessions living `lifetime`.
-    ///
-    /// Reading refreshes the expiry in the same statement, but only when it is more than
-    /// `slack` short of a full lifetime, so most reads write nothing.
-    pub fn new(table: &str, index: &str, lifetime: Duration, slack: Duration) -> Self {
-        let life = interval(lifetime);
-        let fresh = interval(lifetime.saturating_sub(slack));
-        let expiry = format!("{NOW} + {life}");
+    /// The statements for `table` (already quoted). Every write binds its session's ttl in
+    /// milliseconds where the expiry is set; a move keeps the expiry.
+    pub fn new(table: &str, index: &str) -> Self {
         let live = format!("session_expiry > {NOW}");
+        let left_ms =
+            format!("CAST(EXTRACT(EPOCH FROM (session_expiry - {NOW})) * 1000 AS BIGINT)");
         // `$1::bpchar` compares as CHAR, so the primary key index is used.
         let key = "session_key = $1::bpchar";
         Statements {
             create_table: create_table(table, index),
-            load: format!(
-                "WITH live AS (\
-                   SELECT session_key, session_data, session_expiry FROM {table} \
-                   WHERE {key} AND {live}), \
-                 touched AS (\
-                   UPDATE {table} AS s SET session_expiry = {expiry} FROM live \
-                   WHERE s.session_key = live.session_key \
-                   AND live.session_expiry < {NOW} + {fresh}) \
-                 SELECT session_data FROM live"
-            ),
+            // $1 sid
+            load: format!("SELECT session_data, {left_ms} FROM {table} WHERE {key} AND {live}"),
             fetch: format!("SELECT session_data FROM {table} WHERE {key} AND {live}"),
             exist: format!("SELECT 1 FROM {table} WHERE {key} AND {live}"),
+            // $1 sid, $2 data, $3 ttl ms
             create: format!(
                 "INSERT INTO {table} AS s (session_key, session_data, session_expiry) \
-                 VALUES ($1, $2, {expiry}) \
+                 VALUES ($1, $2, {}) \
                  ON CONFLICT (session_key) DO UPDATE \
                  SET session_data = EXCLUDED.session_data, session_expiry = EXCLUDED.session_expiry \
-                 WHERE s.session_expiry <= {NOW}"
+                 WHERE s.session_expiry <= {NOW}",
+                in_millis(3)
             ),
+            // $1 sid, $2 data, $3 expected data, $4 ttl ms
             replace_if_unchanged: format!(
-                "UPDATE {table} SET session_data = $2, session_expiry = {expiry} \
-                 WHERE {key} AND session_data = $3 AND {live}"
+                "UPDATE {table} SET session_data = $2, session_expiry = {} \
+                 WHERE {key} AND session_data = $3 AND {live}",
+                in_millis(4)
             ),
-            touch: format!("UPDATE {table} SET session_expiry = {expiry} WHERE {key} AND {live}"),
+            // $1 sid, $2 ttl ms
+            touch: format!(
+                "UPDATE {table} SET session_expiry = {} WHERE {key} AND {live}",
+                in_millis(2)
+            ),
+            // $1 old sid, $2 new sid
             rename: format!(
-                "UPDATE {table} SET session_key = $2, session_expiry = {expiry} \
-                 WHERE {key} AND {live} RETURNING session_data"
+                "UPDATE {table} SET session_key = $2 WHERE {key} AND {live} \
+                 RETURNING session_data, {left_ms}"
             ),
             destroy: format!("DELETE FROM {table} WHERE {key}"),
             count: format!("SELECT COUNT(*) FROM {table} WHERE {live}"),
@@ -114,11 +112,15 @@ mod tests {
     #[test]
     fn names_are_quoted_and_lifetimes_inlined() {
         assert_eq!(names("app.session").quoted, "\"app\".\"session\"");
-        let s = Statements::new("\"t\"", "t_expiry", Duration::from_secs(60), Duration::ZERO);
+        let s = Statements::new("\"t\"", "t_expiry");
         assert!(
-            s.create.contains("interval '60000 milliseconds'"),
+            s.create.contains("$3 * interval '1 millisecond'"),
             "{}",
             s.create
+        );
+        assert!(
+            !s.rename.contains("session_expiry ="),
+            "a move keeps the expiry"
         );
     }
 }

@@ -8,8 +8,6 @@ use session_testkit::sql::StatementCosts;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn statements_per_request() {
     let expected = StatementCosts {
-        // The read refreshes the expiry in the same statement.
-        refresh_due: 1,
         // One UPDATE … RETURNING moves the row and reads it back.
         regenerate_id: 1,
         ..StatementCosts::COMMON

@@ -6,7 +6,7 @@ use http::StatusCode;
 /// The status a session failure is answered with: `503` when the engine's backend failed
 /// (it may come back: the client can retry), `500` for anything else.
 pub fn status_for(error: &session_core::Error) -> StatusCode {
-    if error.is_backend() {
+    if error.is_unavailable() {
         StatusCode::SERVICE_UNAVAILABLE
     } else {
         StatusCode::INTERNAL_SERVER_ERROR

@@ -198,7 +198,7 @@ where
         session.release_if_present(&mut head.headers).await
     };
     match released {
-        Ok(()) => Ok(http::Response::from_parts(head, Body::new(body))),
+        Ok(_) => Ok(http::Response::from_parts(head, Body::new(body))),
         Err(error) => Ok(error_response(
             Some(manager.engine()),
             "save the session",

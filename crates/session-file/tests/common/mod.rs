@@ -17,9 +17,12 @@ pub fn sid(n: u32) -> String {
 }
 
 pub async fn provider(dir: &Path, lifetime: Duration) -> FileProvider {
-    FileProvider::open(FileConfig::new(dir), lifetime)
-        .await
-        .unwrap()
+    FileProvider::open(
+        FileConfig::new(dir),
+        session_core::Lifetimes::sliding(lifetime),
+    )
+    .await
+    .unwrap()
 }
 
 pub fn cx() -> Context<'static> {
@@ -54,9 +57,18 @@ pub async fn keys(store: &dyn Store) -> Vec<String> {
 }
 
 /// Makes `path` look last modified `age` ago (without following a symlink at it).
+/// Ages a session file by `age`: its deadline (the modification time) moves that much
+/// closer, as if it had been last used `age` earlier.
 pub fn age(path: &Path, age: Duration) {
     let file = std::fs::OpenOptions::new().write(true).open(path).unwrap();
-    file.set_modified(SystemTime::now() - age).unwrap();
+    let deadline = file.metadata().unwrap().modified().unwrap();
+    file.set_modified(deadline - age).unwrap();
+}
+
+/// Gives a file the deadline "in `left` from now" (its modification time).
+pub fn ends_in(path: &Path, left: Duration) {
+    let file = std::fs::OpenOptions::new().write(true).open(path).unwrap();
+    file.set_modified(SystemTime::now() + left).unwrap();
 }
 
 pub fn mode(path: &Path) -> u32 {

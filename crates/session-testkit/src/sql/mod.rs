@@ -109,8 +109,8 @@ pub(crate) async fn restart(mut server: RunningServer, start_again: bool) -> Run
 }
 
 /// Builds the [`SqlEngine`] of an engine crate whose provider has
-/// `async fn connect(config: &str, max_lifetime: Duration) -> Result<Self>` (connected with a
-/// one-minute lifetime) and a `create_table_sql(table) -> String` function.
+/// `async fn connect(init: &ProviderInit) -> Result<Self>` (connected with a one-minute
+/// `maxLifetime`) and a `create_table_sql(table) -> String` function.
 ///
 /// ```text
 /// session_testkit::sql_engine! {
@@ -136,8 +136,13 @@ macro_rules! sql_engine {
             alias: $alias,
             connect: |config| {
                 ::std::boxed::Box::pin(async move {
-                    let lifetime = ::std::time::Duration::from_secs(60);
-                    let provider = <$provider>::connect(&config, lifetime).await?;
+                    let manager = ::session_core::ManagerConfig {
+                        provider_config: config,
+                        max_lifetime: 60,
+                        ..::session_core::ManagerConfig::default()
+                    };
+                    let init = ::session_core::ProviderInit::new($name, &manager);
+                    let provider = <$provider>::connect(&init).await?;
                     let provider: ::std::sync::Arc<dyn ::session_core::Provider> =
                         ::std::sync::Arc::new(provider);
                     Ok(provider)

@@ -12,7 +12,9 @@ use axum::routing::{get, post};
 use axum::Router;
 use http_body_util::BodyExt;
 use session_core::http::HeaderMap as CoreHeaderMap;
-use session_core::{async_trait, Context, Error, Manager, ManagerConfig, Provider, Result, Store};
+use session_core::{
+    async_trait, Context, Error, Manager, ManagerConfig, Provider, Released, Result, Store,
+};
 use session_memory::MemoryProvider;
 use session_web::{Session, SessionError, SessionLayer};
 use tokio::sync::Notify;
@@ -137,11 +139,20 @@ impl Store for FlakyStore {
     async fn keys(&self) -> Result<Vec<String>> {
         self.inner.keys().await
     }
-    async fn session_release(&self, response: &mut CoreHeaderMap) -> Result<()> {
+    async fn meta(&self) -> Result<session_core::SessionMeta> {
+        self.inner.meta().await
+    }
+    async fn set_expiry(&self, expiry: Option<session_core::Expiry>) -> Result<()> {
+        self.inner.set_expiry(expiry).await
+    }
+    async fn changes(&self) -> Result<session_core::ChangeSet> {
+        self.inner.changes().await
+    }
+    async fn session_release(&self, response: &mut CoreHeaderMap) -> Result<Released> {
         self.check_release()?;
         self.inner.session_release(response).await
     }
-    async fn session_release_if_present(&self, response: &mut CoreHeaderMap) -> Result<()> {
+    async fn session_release_if_present(&self, response: &mut CoreHeaderMap) -> Result<Released> {
         self.check_release()?;
         self.inner.session_release_if_present(response).await
     }
