@@ -123,5 +123,5 @@ pub struct AppConfValueError {
 
 /// Logs a warning about `at`: something beego accepts but handles in a way worth knowing.
 pub(crate) fn warn(at: &Location, message: impl std::fmt::Display) {
-    tracing::warn!(location = %at, "{at}: {message}");
+    tracing::warn!(target: "session_web::config", "{at}: {message}");
 }

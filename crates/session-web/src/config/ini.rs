@@ -49,7 +49,11 @@ pub(crate) fn read_file(path: &Path, env: Env<'_>) -> Result<Sections, WebConfig
 }
 
 /// Reads `text`, named `origin` in messages; `include`d files are found next to `origin`.
-pub(crate) fn read_text(text: &str, origin: &str, env: Env<'_>) -> Result<Sections, WebConfigError> {
+pub(crate) fn read_text(
+    text: &str,
+    origin: &str,
+    env: Env<'_>,
+) -> Result<Sections, WebConfigError> {
     let mut reader = Reader {
         env,
         chain: vec![identity(Path::new(origin))],
@@ -117,7 +121,16 @@ impl Reader<'_> {
             };
             hints::check_entry(&key, &entry);
             let keys = sections.entry(section.clone()).or_default();
-            if let Some(earlier) = keys.get(&key).filter(|_| keys::is_framework(&key)) {
+            // A key set again in the same file is likely a leftover; an include that
+            // overrides is the point of including.
+            let same_file = |earlier: &Entry| match (&earlier.at, &entry.at) {
+                (Location::Line { origin: a, .. }, Location::Line { origin: b, .. }) => a == b,
+                _ => false,
+            };
+            if let Some(earlier) = keys
+                .get(&key)
+                .filter(|e| keys::is_framework(&key) && same_file(e))
+            {
                 warn(
                     &entry.at,
                     format_args!(
@@ -161,7 +174,7 @@ impl Reader<'_> {
             as_written
         };
         if section != TOP {
-            warn(at, format_args!("`include` inside [{section}]: beego merges the included file's top-level keys into the top level, not into [{section}]; so does this reader"));
+            warn(at, format_args!("`include` inside [{section}]: beego merges the included file's top-level keys into the top level, not into [{section}], and so does this library"));
         }
         let id = identity(&path);
         if self.chain.contains(&id) {
@@ -228,12 +241,12 @@ pub(crate) fn expand_env(value: &str, env: Env<'_>) -> String {
 /// Warnings for section names beego reads in a way their author may not expect.
 fn check_section(name: &str, at: &Location) {
     if name.is_empty() {
-        warn(at, "`[]` starts a section named \"\" (ini.go:140): beego reads none of the keys under it (they are not top-level keys and no run mode selects them); neither does this reader");
+        warn(at, "`[]` starts a section named \"\" (ini.go:140): beego reads none of the keys under it (they are not top-level keys and no run mode selects them), and neither does this library");
     } else if name.trim() != name {
-        warn(at, format_args!("section [{name}] keeps its spaces in beego (ini.go:140), so run mode `{}` never selects it; neither here", name.trim()));
+        warn(at, format_args!("section [{name}] keeps its spaces in beego (ini.go:140), so run mode `{}` never selects it, and neither does this library", name.trim()));
     }
     if keys::is_v2_config_field(name) {
-        warn(at, format_args!("beego v2 decodes a section named [{name}] into its BConfig (server/web/config.go:620, ini.go:513) and fails to start unless every key in it names a text setting there; beego 1.12 ignores it, and so does this reader"));
+        warn(at, format_args!("beego v2 decodes a section named [{name}] into its BConfig (server/web/config.go:620, ini.go:513) and fails to start unless every key in it names a text setting there; beego 1.12 ignores it, and so does this library"));
     }
 }
 
@@ -286,7 +299,8 @@ mod tests {
 
     #[test]
     fn lines_read_as_parse_data_reads_them() {
-        let text = "\u{feff}# c\n; c\nA = 1\n[Dev]\nb=\"q\"\nc = x = y\n[]\nd = 2\n[ prod ]\ne = 3\n";
+        let text =
+            "\u{feff}# c\n; c\nA = 1\n[Dev]\nb=\"q\"\nc = x = y\n[]\nd = 2\n[ prod ]\ne = 3\n";
         let s = read_text(text, "t.conf", &env).unwrap();
         assert_eq!(s["default"]["a"].value, "1");
         assert_eq!(s["dev"]["b"].value, "q");

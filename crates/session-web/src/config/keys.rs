@@ -143,9 +143,21 @@ pub(crate) struct OldKey {
 
 /// beego ≤ 1.5's names that differ from today's (beyond case).
 pub(crate) const OLD: &[OldKey] = &[
-    old("SessionSavePath", "SessionProviderConfig", Some("the engine's configuration (v1.5.0 beego.go:307)")),
-    old("EnableHttpTLS", "EnableHTTPS", Some("the session cookie's Secure (v1.5.0 beego.go:308)")),
-    old("HttpTLS", "EnableHTTPS", Some("the session cookie's Secure (v1.2.0 beego.go:273)")),
+    old(
+        "SessionSavePath",
+        "SessionProviderConfig",
+        Some("the engine's configuration, v1.5.0 beego.go:307"),
+    ),
+    old(
+        "EnableHttpTLS",
+        "EnableHTTPS",
+        Some("the session cookie's Secure, v1.5.0 beego.go:308"),
+    ),
+    old(
+        "HttpTLS",
+        "EnableHTTPS",
+        Some("the session cookie's Secure, v1.2.0 beego.go:273"),
+    ),
     old("AdminHttpAddr", "AdminAddr", None),
     old("AdminHttpPort", "AdminPort", None),
     old("BeegoServerName", "ServerName", None),

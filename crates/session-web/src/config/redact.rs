@@ -138,7 +138,10 @@ mod tests {
             shown_value("db_url", "mysql://root:hunter2@127.0.0.1/app"),
             "mysql://root:***@127.0.0.1/app"
         );
-        assert_eq!(shown_value("note", "a 0123456789abcdefghijKLM b"), "a *** b");
+        assert_eq!(
+            shown_value("note", "a 0123456789abcdefghijKLM b"),
+            "a *** b"
+        );
         assert_eq!(shown_line("mysqlpassword: hunter2"), "mysqlpassword ***");
         assert_eq!(shown_line("redis password hunter2"), "redis password ***");
         assert_eq!(

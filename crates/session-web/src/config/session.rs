@@ -109,7 +109,9 @@ impl<'a> Resolver<'a> {
             let next = match found.get(i + 1) {
                 Some(top) => format!("the top-level value ({}); so does this library", top.at),
                 None => match ours {
-                    Some(ours) => format!("its default, {default}; this library uses its own default, {ours}"),
+                    Some(ours) => {
+                        format!("its default, {default}; this library uses its own default, {ours}")
+                    }
                     None => format!("its default, {default}; so does this library"),
                 },
             };
@@ -140,7 +142,7 @@ impl<'a> Resolver<'a> {
         match self.lookup(key, Kind::Text, &shown, None, |v| Some(v.to_owned())) {
             Some((value, entry)) => {
                 if has_inline_comment(&value) {
-                    warn(&entry.at, format_args!("beego has no inline comments: `{}` is {:?}, comment included; so here", entry.written, shown_value(key, &value)));
+                    warn(&entry.at, format_args!("beego has no inline comments: `{}` is {:?}, comment included, and so it is here", entry.written, shown_value(key, &value)));
                 }
                 (value, Some(entry))
             }
@@ -211,7 +213,13 @@ impl<'a> Resolver<'a> {
     }
 
     fn cookie_lifetime(&self) -> u64 {
-        match self.lookup("SessionCookieLifeTime", Kind::Int, "0 (a browser-session cookie)", None, go_int) {
+        match self.lookup(
+            "SessionCookieLifeTime",
+            Kind::Int,
+            "0 (a browser-session cookie)",
+            None,
+            go_int,
+        ) {
             None => 0,
             Some((secs, e)) if secs < 0 => {
                 warn(&e.at, format_args!("`{}` = {secs}: beego sets no Max-Age for a lifetime of 0 or less (server/web/session/session.go:223), a browser-session cookie; this library reads it as 0, the same cookie", e.written));
