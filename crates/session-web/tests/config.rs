@@ -94,7 +94,10 @@ fn run_mode_sections_override_the_top_level() {
     let (by_env, log) = conflog::capture(|| {
         let env = |n: &str| (n == "BEEGO_RUNMODE").then(|| "dev".to_owned());
         let app = AppConf::from_text_with_env(text, "x", env).unwrap();
-        (app.runmode().to_owned(), WebSessionConfig::from_appconf(&app).unwrap().name)
+        (
+            app.runmode().to_owned(),
+            WebSessionConfig::from_appconf(&app).unwrap().name,
+        )
     });
     assert_eq!(by_env, ("dev".to_owned(), "prodsid".to_owned()));
     assert!(
@@ -193,7 +196,10 @@ fn only_what_stops_beego_is_an_error() {
         );
     }
     let e = err("# ok\nsessionon true\n");
-    assert!(e.contains("line 2") && e.contains("\"sessionon true\""), "{e}");
+    assert!(
+        e.contains("line 2") && e.contains("\"sessionon true\""),
+        "{e}"
+    );
 }
 
 #[test]

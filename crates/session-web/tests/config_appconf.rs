@@ -12,9 +12,11 @@ fn app(text: &str) -> AppConf {
 
 #[test]
 fn beego_accessors_read_the_apps_own_keys() {
-    let a = app("appname = shop\nrunmode = dev\nMySQLUser = root\nhttpport = 8080\nratio = 0.5\n\
+    let a = app(
+        "appname = shop\nrunmode = dev\nMySQLUser = root\nhttpport = 8080\nratio = 0.5\n\
          hosts = a;b;c\nflag = TRUE\nodd = tRue\nmy key = spaced\nempty =\n\
-         [dev]\nmysqluser = devuser\nhttpport = oops\nempty =\n[lang]\ntypes = en-US|zh-CN\n");
+         [dev]\nmysqluser = devuser\nhttpport = oops\nempty =\n[lang]\ntypes = en-US|zh-CN\n",
+    );
     assert_eq!(a.runmode(), "dev");
     // beegoAppConfig.String: the run mode's section first when not empty (config.go:778-783).
     assert_eq!(a.string("mysqluser"), "devuser");
@@ -36,7 +38,10 @@ fn beego_accessors_read_the_apps_own_keys() {
     assert_eq!(a.bool("flag"), Ok(true));
     // ParseBool's exact spellings (core/config/config.go:321-326).
     let e = a.bool("odd").unwrap_err();
-    assert_eq!(e.to_string(), "app.conf key `odd` = \"tRue\" is not a boolean");
+    assert_eq!(
+        e.to_string(),
+        "app.conf key `odd` = \"tRue\" is not a boolean"
+    );
     assert!(a.default_bool("odd", true));
     // ini.go:156: keys keep inner spaces.
     assert_eq!(a.string("my key"), "spaced");
@@ -135,8 +140,14 @@ fn a_real_app_conf_full_of_app_keys_and_old_names_loads() {
     assert_eq!(log.lines().count(), 7, "{log}");
     assert!(!log.contains("hunter2"), "{log}");
     let debug = format!("{app:?} {sessions:?}");
-    assert!(!debug.contains("hunter2") && !debug.contains("SKxxx"), "{debug}");
-    assert!(debug.contains("AKxxxxxxxxxxxx") && debug.contains("blogsid"), "{debug}");
+    assert!(
+        !debug.contains("hunter2") && !debug.contains("SKxxx"),
+        "{debug}"
+    );
+    assert!(
+        debug.contains("AKxxxxxxxxxxxx") && debug.contains("blogsid"),
+        "{debug}"
+    );
 }
 
 #[test]
@@ -242,9 +253,16 @@ fn a_file_that_is_not_utf8_loads() {
     // A GBK comment: beego reads bytes; only this line's text is replaced here.
     let tree = Tree::new(&[]);
     let path = tree.path("app.conf");
-    std::fs::write(&path, b"# \xc4\xe3\xba\xc3\nsessionon = true\nsessionname = gbk\n").unwrap();
+    std::fs::write(
+        &path,
+        b"# \xc4\xe3\xba\xc3\nsessionon = true\nsessionname = gbk\n",
+    )
+    .unwrap();
     let (c, log) = capture(|| WebSessionConfig::from_app_conf(&path));
     let c = c.unwrap();
     assert!(c.session_on && c.name == "gbk");
-    assert!(log.contains("app.conf line 1: this line is not UTF-8"), "{log}");
+    assert!(
+        log.contains("app.conf line 1: this line is not UTF-8"),
+        "{log}"
+    );
 }
