@@ -197,13 +197,22 @@ async fn configuration_comes_from_an_app_conf() {
     })
     .unwrap_err();
     assert!(matches!(off, DemoError::SessionsOff(_)), "{off}");
+    // A misspelt key is the app's own, as in beego: it loads (with a warning) and the
+    // session keeps beego's default engine.
     std::fs::write(&path, "sessionon = true\nsessionprovder = file\n").unwrap();
     let typo = load_config(&Options {
+        config: Some(path.clone()),
+        ..Options::default()
+    })
+    .unwrap();
+    assert_eq!(typo.provider, "memory");
+    std::fs::write(&path, "sessionon = true\nsessionon true\n").unwrap();
+    let broken = load_config(&Options {
         config: Some(path),
         ..Options::default()
     })
     .unwrap_err();
-    assert!(typo.to_string().contains("line 2"), "{typo}");
+    assert!(broken.to_string().contains("line 2"), "{broken}");
     let unknown = load_config(&Options {
         provider: Some("nosuch".into()),
         ..Options::default()

@@ -42,19 +42,45 @@ pub enum WebConfigError {
         source: std::io::Error,
     },
 
-    /// A line is neither `key = value`, a `[section]`, a comment nor blank.
+    /// A line beego's ini reader rejects too (it fails to start on it): neither
+    /// `key = value`, a `[section]`, `include "file"`, a comment nor blank.
     #[error(
-        "{at}: cannot parse {text:?}: expected `key = value`, `[section]` or a `#`/`;` comment"
+        "{at}: cannot parse {text:?}: beego expects `key = value`, `[section]`, `include \"file\"` or a `#`/`;` comment, and fails to start on this line too"
     )]
     Syntax {
         /// Where.
         at: Location,
-        /// The line as written.
+        /// The line as written, with passwords, secret-named values and key-like words
+        /// masked.
         text: String,
     },
 
-    /// A key that is neither a session key nor one of beego's other framework keys.
-    #[error("{at}: unknown key `{key}`{hint}; the session keys are: {known} (beego's other framework keys, such as appname or httpport, are accepted and ignored)")]
+    /// An `include`d file could not be read (beego fails to start on it too).
+    #[error("{at}: cannot read the included file {path}: {source}")]
+    Include {
+        /// The `include` line.
+        at: Location,
+        /// The file, relative to the including file's directory.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// A file includes itself, directly or through others (beego recurses until it crashes).
+    #[error("{at}: {path} includes itself (through {chain})")]
+    IncludeCycle {
+        /// The `include` line that closes the cycle.
+        at: Location,
+        /// The file included again.
+        path: PathBuf,
+        /// The files in the cycle, in include order.
+        chain: String,
+    },
+
+    /// A `BEEGO_SESSION…` environment variable that names no session key (a typo would
+    /// otherwise be ignored silently).
+    #[error("{at}: unknown key `{key}`{hint}; the session keys are: {known}")]
     UnknownKey {
         /// Where.
         at: Location,
@@ -80,4 +106,22 @@ pub enum WebConfigError {
     /// The values are each fine but do not make a valid manager configuration together.
     #[error("invalid session configuration: {0}")]
     Manager(#[from] session_core::ConfigError),
+}
+
+/// A value read with one of [`AppConf`](super::AppConf)'s typed accessors that is not of that
+/// type (beego's `AppConfig.Int` and friends return the same error).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("app.conf key `{key}` = {value:?} is not {expected}")]
+pub struct AppConfValueError {
+    /// The key as asked for.
+    pub key: String,
+    /// The value found (masked when the key names a secret), empty when the key is absent.
+    pub value: String,
+    /// What was expected.
+    pub expected: &'static str,
+}
+
+/// Logs a warning about `at`: something beego accepts but handles in a way worth knowing.
+pub(crate) fn warn(at: &Location, message: impl std::fmt::Display) {
+    tracing::warn!(target: "session_web::config", "{at}: {message}");
 }

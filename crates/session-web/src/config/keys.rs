@@ -1,9 +1,10 @@
-//! The session keys of beego's web configuration and how each value is read.
-
-use session_core::{ManagerConfig, SameSite, MAX_LIFETIME_SECS};
-
-use super::error::{Location, WebConfigError};
-use super::WebSessionConfig;
+//! Every key beego's framework reads from app.conf, in beego v1.12, v2 and before 1.6.
+//!
+//! beego 1.6 to v2 read the fields of `BConfig` by their Go names (`assignSingleConfig`,
+//! server/web/config.go:706-735; v1.12 config.go:371-401), plus a few keys by name
+//! (server/web/config.go:640-704, hooks.go:50; v1.12 config.go:294-369, hooks.go:50-100,
+//! parser.go:519). beego 1.0 to 1.5 used other names for some of them (v1.5.0
+//! config.go:325-516).
 
 /// beego's session keys (lowercase, as matched) in the order beego documents them.
 pub const SESSION_KEYS: &[&str] = &[
@@ -26,194 +27,206 @@ pub const SESSION_KEYS: &[&str] = &[
     "sessionconfig",
 ];
 
-/// beego's other framework keys: allowed in app.conf and ignored here, except `enablehttps`,
-/// which (as in beego) marks the session cookie `Secure`.
-const FRAMEWORK_KEYS: &[&str] = &[
+/// How beego reads a value: `DefaultBool`, `DefaultInt64` or `DefaultString`
+/// (server/web/config.go:723-730).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Bool,
+    Int,
+    Text,
+}
+
+/// The session keys as beego spells them (`SessionConfig`, server/web/config.go:345-413;
+/// `sessionConfig`, hooks.go:50; `SessionHashFunc`/`SessionHashKey`, beego ≤ 1.4), with how
+/// beego reads each.
+pub(crate) const SESSION: &[(&str, Kind)] = &[
+    ("SessionOn", Kind::Bool),
+    ("SessionProvider", Kind::Text),
+    ("SessionName", Kind::Text),
+    ("SessionGCMaxLifetime", Kind::Int),
+    ("SessionProviderConfig", Kind::Text),
+    ("SessionCookieLifeTime", Kind::Int),
+    ("SessionAutoSetCookie", Kind::Bool),
+    ("SessionDomain", Kind::Text),
+    ("SessionDisableHTTPOnly", Kind::Bool),
+    ("SessionEnableSidInHTTPHeader", Kind::Bool),
+    ("SessionNameInHTTPHeader", Kind::Text),
+    ("SessionEnableSidInURLQuery", Kind::Bool),
+    ("SessionCookieSameSite", Kind::Int),
+    ("SessionIDPrefix", Kind::Text),
+    ("SessionHashFunc", Kind::Text),
+    ("SessionHashKey", Kind::Text),
+    ("sessionConfig", Kind::Text),
+];
+
+/// beego's other framework keys (v1.12 and v2), as spelt in its sources. This library reads
+/// only `EnableHTTPS` (the session cookie's `Secure`, hooks.go:56) and `RunMode`.
+pub(crate) const FRAMEWORK: &[&str] = &[
+    // Config (server/web/config.go:37-131)
+    "AppName",
+    "RunMode",
+    "RouterCaseSensitive",
+    "ServerName",
+    "RecoverPanic",
+    "CopyRequestBody",
+    "EnableGzip",
+    "MaxMemory",
+    "MaxUploadSize",
+    "EnableErrorsShow",
+    "EnableErrorsRender",
+    // Listen (server/web/config.go:134-245)
+    "Graceful",
+    "ServerTimeOut",
+    "ListenTCP4",
+    "EnableHTTP",
+    "HTTPAddr",
+    "HTTPPort",
+    "AutoTLS",
+    "Domains",
+    "TLSCacheDir",
+    "EnableHTTPS",
+    "EnableMutualHTTPS",
+    "HTTPSAddr",
+    "HTTPSPort",
+    "HTTPSCertFile",
+    "HTTPSKeyFile",
+    "TrustCaFile",
+    "ClientAuth",
+    "EnableAdmin",
+    "AdminAddr",
+    "AdminPort",
+    "EnableFcgi",
+    "EnableStdIo",
+    // WebConfig (server/web/config.go:248-343; XSRFSecure and XSRFHttpOnly: v1.12.10+)
+    "AutoRender",
+    "EnableDocs",
+    "FlashName",
+    "FlashSeparator",
+    "DirectoryIndex",
+    "StaticDir",
+    "StaticExtensionsToGzip",
+    "StaticCacheFileSize",
+    "StaticCacheFileNum",
+    "TemplateLeft",
+    "TemplateRight",
+    "ViewsPath",
+    "CommentRouterPath",
+    "EnableXSRF",
+    "XSRFKey",
+    "XSRFExpire",
+    "XSRFSecure",
+    "XSRFHttpOnly",
+    // LogConfig (server/web/config.go:416-438) and LogOutputs (config.go:690)
+    "AccessLogs",
+    "EnableStaticLogs",
+    "AccessLogsFormat",
+    "FileLineNum",
+    "Outputs",
+    "LogOutputs",
+    // Read by name: hooks.go (gzip), v1.12 parser.go:519 (routersdir)
+    "gzipMinLength",
+    "gzipCompressLevel",
+    "routersdir",
+];
+
+/// A key name of beego 1.0 to 1.5, renamed (or dropped) in 1.6; beego 1.6 and later ignore
+/// it.
+#[derive(Debug)]
+pub(crate) struct OldKey {
+    /// The old name, as beego spelt it.
+    pub old: &'static str,
+    /// Today's name for the same setting, if it still exists.
+    pub now: Option<&'static str>,
+    /// Where beego ≤ 1.5 used it for sessions; this library maps those to today's key.
+    pub session_use: Option<&'static str>,
+}
+
+/// beego ≤ 1.5's names that differ from today's (beyond case).
+pub(crate) const OLD: &[OldKey] = &[
+    old(
+        "SessionSavePath",
+        "SessionProviderConfig",
+        Some("the engine's configuration, v1.5.0 beego.go:307"),
+    ),
+    old(
+        "EnableHttpTLS",
+        "EnableHTTPS",
+        Some("the session cookie's Secure, v1.5.0 beego.go:308"),
+    ),
+    old(
+        "HttpTLS",
+        "EnableHTTPS",
+        Some("the session cookie's Secure, v1.2.0 beego.go:273"),
+    ),
+    old("AdminHttpAddr", "AdminAddr", None),
+    old("AdminHttpPort", "AdminPort", None),
+    old("BeegoServerName", "ServerName", None),
+    old("EnableHttpListen", "EnableHTTP", None),
+    old("ErrorsShow", "EnableErrorsShow", None),
+    old("FlashSeperator", "FlashSeparator", None),
+    old("HttpCertFile", "HTTPSCertFile", None),
+    old("HttpKeyFile", "HTTPSKeyFile", None),
+    old("HttpServerTimeOut", "ServerTimeOut", None),
+    old("UseFcgi", "EnableFcgi", None),
+    old("UseStdIo", "EnableStdIo", None),
+    OldKey {
+        old: "HotUpdate",
+        now: None,
+        session_use: None,
+    },
+];
+
+const fn old(old: &'static str, now: &'static str, session_use: Option<&'static str>) -> OldKey {
+    OldKey {
+        old,
+        now: Some(now),
+        session_use,
+    }
+}
+
+/// The top-level fields of beego v2's `Config` (server/web/config.go:37-131): v2 decodes a
+/// section of that name into `BConfig` (config.go:620).
+const V2_CONFIG_FIELDS: &[&str] = &[
     "appname",
     "runmode",
     "routercasesensitive",
-    "servername",
     "recoverpanic",
     "copyrequestbody",
     "enablegzip",
-    "maxmemory",
-    "maxuploadsize",
     "enableerrorsshow",
     "enableerrorsrender",
-    "graceful",
-    "servertimeout",
-    "listentcp4",
-    "enablehttp",
-    "httpaddr",
-    "httpport",
-    "autotls",
-    "domains",
-    "tlscachedir",
-    "enablehttps",
-    "enablemutualhttps",
-    "httpsaddr",
-    "httpsport",
-    "httpscertfile",
-    "httpskeyfile",
-    "trustcafile",
-    "enableadmin",
-    "adminaddr",
-    "adminport",
-    "enablefcgi",
-    "enablestdio",
-    "autorender",
-    "enabledocs",
-    "flashname",
-    "flashseparator",
-    "directoryindex",
-    "staticdir",
-    "staticextensionstogzip",
-    "staticcachefilenum",
-    "staticcachefilesize",
-    "templateleft",
-    "templateright",
-    "viewspath",
-    "commentrouterpath",
-    "enablexsrf",
-    "xsrfkey",
-    "xsrfexpire",
-    "accesslogs",
-    "enablestaticlogs",
-    "accesslogsformat",
-    "filelinenum",
-    "outputs",
-    "enableprintroutes",
+    "servername",
+    "recoverfunc",
+    "maxmemory",
+    "maxuploadsize",
+    "listen",
+    "webconfig",
+    "log",
 ];
 
-/// True when `key` (lowercase) is known, as a session key or a framework key.
-pub(crate) fn check_key(key: &str, written: &str, at: &Location) -> Result<(), WebConfigError> {
-    if SESSION_KEYS.contains(&key) || FRAMEWORK_KEYS.contains(&key) {
-        return Ok(());
-    }
-    let hint = SESSION_KEYS
+/// A session key's spelling in beego and how beego reads it.
+pub(crate) fn session_key(key: &str) -> Option<(&'static str, Kind)> {
+    SESSION
         .iter()
-        .chain(FRAMEWORK_KEYS)
-        .find(|known| near(key, known))
-        .map(|known| format!(" (did you mean `{known}`?)"))
-        .unwrap_or_default();
-    Err(WebConfigError::UnknownKey {
-        at: at.clone(),
-        key: written.to_owned(),
-        hint,
-        known: SESSION_KEYS.join(", "),
-    })
+        .find(|(name, _)| name.eq_ignore_ascii_case(key))
+        .copied()
 }
 
-/// One edit apart (a letter missing, added or changed): the usual typo.
-fn near(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
-    if long.len() - short.len() > 1 {
-        return false;
-    }
-    let prefix = short.iter().zip(long).take_while(|(x, y)| x == y).count();
-    let skip = if short.len() == long.len() { 1 } else { 0 };
-    short.get(prefix + skip..).unwrap_or_default() == long.get(prefix + 1..).unwrap_or_default()
+/// The old (beego ≤ 1.5) key named `key`, if it is one.
+pub(crate) fn old_key(key: &str) -> Option<&'static OldKey> {
+    OLD.iter().find(|k| k.old.eq_ignore_ascii_case(key))
 }
 
-/// Sets the field for `key` (a lowercase session key or `enablehttps`) from `value`.
-pub(crate) fn apply(
-    config: &mut WebSessionConfig,
-    key: &str,
-    value: &str,
-    at: &Location,
-) -> Result<(), WebConfigError> {
-    let Some(&name) = SESSION_KEYS
-        .iter()
-        .chain(FRAMEWORK_KEYS)
-        .find(|k| **k == key)
-    else {
-        return Ok(());
-    };
-    let bad = |reason: String| WebConfigError::Value {
-        at: at.clone(),
-        key: name,
-        reason,
-    };
-    let c = config;
-    match name {
-        "sessionon" => c.session_on = boolean(value).map_err(bad)?,
-        "sessionprovider" => c.provider = engine_name(value).map_err(bad)?,
-        "sessionname" => c.name = value.to_owned(),
-        "sessiongcmaxlifetime" => c.gc_max_lifetime = seconds(value, 1).map_err(bad)?,
-        "sessionproviderconfig" => c.provider_config = value.to_owned(),
-        "sessioncookielifetime" => c.cookie_lifetime = seconds(value, 0).map_err(bad)?,
-        "sessionautosetcookie" => c.auto_set_cookie = boolean(value).map_err(bad)?,
-        "sessiondomain" => c.domain = value.to_owned(),
-        "sessiondisablehttponly" => c.disable_http_only = boolean(value).map_err(bad)?,
-        "sessionenablesidinhttpheader" => {
-            c.enable_sid_in_http_header = boolean(value).map_err(bad)?
-        }
-        "sessionnameinhttpheader" => c.name_in_http_header = value.to_owned(),
-        "sessionenablesidinurlquery" => c.enable_sid_in_url_query = boolean(value).map_err(bad)?,
-        "sessioncookiesamesite" => c.cookie_same_site = same_site(value).map_err(bad)?,
-        "sessionidprefix" => c.id_prefix = value.to_owned(),
-        "sessionhashfunc" => c.hash_func = value.to_owned(),
-        "sessionhashkey" => c.hash_key = value.to_owned(),
-        "sessionconfig" => {
-            // Checked here so that a bad JSON is reported at its line.
-            ManagerConfig::from_json(value).map_err(|e| bad(e.to_string()))?;
-            c.session_config = (!value.is_empty()).then(|| value.to_owned());
-        }
-        "enablehttps" => c.secure = boolean(value).map_err(bad)?,
-        _ => {}
-    }
-    Ok(())
+/// True when beego (any version) reads `key` itself: a session, framework or old key.
+pub(crate) fn is_framework(key: &str) -> bool {
+    session_key(key).is_some()
+        || FRAMEWORK.iter().any(|k| k.eq_ignore_ascii_case(key))
+        || old_key(key).is_some()
 }
 
-/// beego's (Go's `strconv.ParseBool` plus yes/no/on/off) booleans, any case.
-fn boolean(value: &str) -> Result<bool, String> {
-    match value.to_ascii_lowercase().as_str() {
-        "1" | "t" | "true" | "y" | "yes" | "on" => Ok(true),
-        "0" | "f" | "false" | "n" | "no" | "off" => Ok(false),
-        _ => Err(format!("{value:?} is not a boolean: use true or false")),
-    }
-}
-
-fn seconds(value: &str, min: u64) -> Result<u64, String> {
-    let secs: u64 = value
-        .parse()
-        .map_err(|_| format!("{value:?} is not a whole number of seconds"))?;
-    if secs < min {
-        return Err(format!("{secs} is too small: at least {min} second(s)"));
-    }
-    if secs > MAX_LIFETIME_SECS {
-        return Err(format!("{secs} seconds is more than ten years"));
-    }
-    Ok(secs)
-}
-
-fn engine_name(value: &str) -> Result<String, String> {
-    let name = value.to_ascii_lowercase();
-    let ok = !name.is_empty()
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
-    if ok {
-        Ok(name)
-    } else {
-        Err(format!(
-            "{value:?} is not an engine name such as memory, file, cookie, mysql or postgres"
-        ))
-    }
-}
-
-/// Names (lax, strict, none, default) or Go's `http.SameSite` numbers 0-4.
-fn same_site(value: &str) -> Result<SameSite, String> {
-    match value {
-        "0" | "2" => Ok(SameSite::Lax),
-        "1" => Ok(SameSite::Unset),
-        "3" => Ok(SameSite::Strict),
-        "4" => Ok(SameSite::None),
-        other => other.parse().map_err(|_| {
-            format!("{other:?} is not one of lax, strict, none, default or Go's numbers 0-4")
-        }),
-    }
+/// True when beego v2 decodes a section named `name` into its `BConfig`.
+pub(crate) fn is_v2_config_field(name: &str) -> bool {
+    V2_CONFIG_FIELDS.contains(&name)
 }
 
 #[cfg(test)]
@@ -221,24 +234,26 @@ mod tests {
     use super::*;
 
     #[test]
-    fn typos_are_one_edit_away() {
-        assert!(near("sessionprovder", "sessionprovider"));
-        assert!(near("sessionnon", "sessionon"));
-        assert!(near("sessiomon", "sessionon"));
-        assert!(!near("color", "sessionon"));
+    fn the_public_list_matches_beegos_spellings() {
+        let lower: Vec<String> = SESSION.iter().map(|(k, _)| k.to_lowercase()).collect();
+        assert_eq!(lower, SESSION_KEYS);
     }
 
     #[test]
-    fn values_parse_like_beego() {
-        assert_eq!(boolean("TRUE"), Ok(true));
-        assert_eq!(boolean("off"), Ok(false));
-        assert!(boolean("maybe").is_err());
-        assert_eq!(seconds("60", 1), Ok(60));
-        assert!(seconds("0", 1).is_err());
-        assert!(seconds("-1", 0).is_err());
-        assert_eq!(same_site("3"), Ok(SameSite::Strict));
-        assert_eq!(same_site("None"), Ok(SameSite::None));
-        assert_eq!(engine_name("MySQL"), Ok("mysql".into()));
-        assert!(engine_name("my sql").is_err());
+    fn keys_of_every_version_are_known() {
+        for key in [
+            "logoutputs",
+            "ClientAuth",
+            "maxuploadsize",
+            "xsrfhttponly",
+            "commentrouterpath",
+            "sessionsavepath",
+            "HttpServerTimeOut",
+            "routersdir",
+        ] {
+            assert!(is_framework(key), "{key}");
+        }
+        assert!(!is_framework("mysqluser"));
+        assert!(!is_framework("domain"));
     }
 }

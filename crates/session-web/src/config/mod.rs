@@ -15,20 +15,49 @@
 //! # Ok::<(), session_web::config::WebConfigError>(())
 //! ```
 //!
+//! A beego app's whole `conf/app.conf` loads: the app's own keys (`mysqluser = root`) are
+//! kept for it, readable with beego's accessors on [`AppConf`]; `include "other.conf"` is
+//! merged; beego 1.x key names are understood. Where beego would silently ignore a line or
+//! fall back to a default, the same happens here and a `tracing` warning names the file,
+//! the line and what is used; only what stops beego from starting is an error.
+//!
+//! ```
+//! use session_web::config::{AppConf, WebSessionConfig};
+//!
+//! let app = AppConf::from_text_with_env(
+//!     "appname = shop\nmysqluser = root\nSessionOn = true\n[prod]\nsessionname = shopsid\n",
+//!     "conf/app.conf",
+//!     |_| None,
+//! )?;
+//! assert_eq!(app.string("mysqluser"), "root"); // beego.AppConfig.String("mysqluser")
+//! let sessions = WebSessionConfig::from_appconf(&app)?;
+//! assert_eq!(sessions.name, "shopsid"); // runmode defaults to prod
+//! # Ok::<(), session_web::config::WebConfigError>(())
+//! ```
+//!
 //! Environment overrides use beego's key in upper case after `BEEGO_`:
 //! `BEEGO_SESSIONON=true`, `BEEGO_SESSIONPROVIDER=file`, `BEEGO_SESSIONPROVIDERCONFIG=./tmp`,
-//! `BEEGO_SESSIONCONFIG={...}`. `BEEGO_RUNMODE` picks the app.conf `[section]` in force
-//! (default: the file's `runmode`, else `dev`).
+//! `BEEGO_SESSIONCONFIG={...}` (this library's addition). `BEEGO_RUNMODE` is beego's: the
+//! run mode of the app's own look-ups; beego reads its own keys, the session keys among them,
+//! with the file's `runmode` (default `prod`).
 
 mod appconf;
+mod env;
 mod error;
+mod hints;
+mod ini;
 mod keys;
+mod redact;
+mod session;
+mod values;
 
+use std::fmt;
 use std::path::Path;
 
 use session_core::{Manager, ManagerConfig, SameSite};
 
-pub use error::{Location, WebConfigError};
+pub use appconf::{AppConf, DEFAULT_RUNMODE};
+pub use error::{AppConfValueError, Location, WebConfigError};
 pub use keys::SESSION_KEYS;
 
 use crate::SessionLayer;
@@ -38,11 +67,12 @@ pub const ENV_PREFIX: &str = "BEEGO_";
 
 /// beego's `BConfig.WebConfig.Session`: whether sessions are on, which engine, and the
 /// cookie settings, with beego's defaults.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct WebSessionConfig {
     /// `sessionon`: sessions are on (default false, as in beego).
     pub session_on: bool,
-    /// `sessionprovider`: the engine's registered name (default `memory`).
+    /// `sessionprovider`: the engine's registered name, as written (default `memory`;
+    /// session-core matches it case-insensitively).
     pub provider: String,
     /// `sessionname`: the cookie name (default `beegosessionID`).
     pub name: String,
@@ -66,7 +96,8 @@ pub struct WebSessionConfig {
     pub name_in_http_header: String,
     /// `sessionenablesidinurlquery`: also accept the id in the URL query (default false).
     pub enable_sid_in_url_query: bool,
-    /// `sessioncookiesamesite`: lax (default), strict, none, default, or Go's numbers 0-4.
+    /// `sessioncookiesamesite`: Go's `http.SameSite` number in app.conf (1 no attribute, 2
+    /// lax, 3 strict, 4 none; default Lax, where beego sends none), also a name in `BEEGO_*`.
     pub cookie_same_site: SameSite,
     /// `sessionidprefix`: a prefix for every id (default none).
     pub id_prefix: String,
@@ -107,22 +138,14 @@ impl Default for WebSessionConfig {
 }
 
 impl WebSessionConfig {
-    /// Reads an app.conf file (see [`from_app_conf_str`](Self::from_app_conf_str)).
+    /// Reads an app.conf file and the files it includes, with the process environment
+    /// (see [`from_appconf`](Self::from_appconf)).
     pub fn from_app_conf(path: impl AsRef<Path>) -> Result<Self, WebConfigError> {
-        let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|source| WebConfigError::Read {
-            path: path.to_owned(),
-            source,
-        })?;
-        Self::from_app_conf_str(&text, &path.display().to_string())
+        Self::from_appconf(&AppConf::from_file(path)?)
     }
 
-    /// Reads app.conf text (`origin` names it in errors) over the defaults, with
-    /// `${NAME||default}` values and `BEEGO_RUNMODE` taken from the process environment.
-    ///
-    /// Keys are case-insensitive. beego's other framework keys (`appname`, `httpport`, …) are
-    /// accepted and ignored; any other key, and any bad value, is an error naming it and its
-    /// line. Keys in the `[section]` named by the run mode override top-level ones.
+    /// Reads app.conf text (`origin` names it in messages; included files are looked for next
+    /// to it) with `${NAME||default}` values and `BEEGO_RUNMODE` from the process environment.
     pub fn from_app_conf_str(text: &str, origin: &str) -> Result<Self, WebConfigError> {
         Self::from_app_conf_str_with_env(text, origin, |name| std::env::var(name).ok())
     }
@@ -133,24 +156,20 @@ impl WebSessionConfig {
         origin: &str,
         env: impl Fn(&str) -> Option<String>,
     ) -> Result<Self, WebConfigError> {
-        let entries = appconf::parse(text, origin, &env)?;
-        for entry in &entries {
-            keys::check_key(&entry.key, &entry.written, &entry.at)?;
-        }
-        let runmode = env("BEEGO_RUNMODE")
-            .or_else(|| {
-                appconf::effective(&entries, "")
-                    .iter()
-                    .find(|e| e.key == "runmode")
-                    .map(|e| e.value.clone())
-            })
-            .unwrap_or_else(|| "dev".to_owned())
-            .to_ascii_lowercase();
-        let mut config = WebSessionConfig::default();
-        for entry in appconf::effective(&entries, &runmode) {
-            keys::apply(&mut config, &entry.key, &entry.value, &entry.at)?;
-        }
-        Ok(config)
+        Self::from_appconf(&AppConf::from_text_with_env(text, origin, env)?)
+    }
+
+    /// The session settings beego would take from `app`: each key from the section of the
+    /// file's run mode, else the top level, else beego's default. Keys are case-insensitive;
+    /// the app's own keys and beego's other framework keys are left to the app.
+    ///
+    /// A value beego cannot read (`sessionon = tRue`, `sessiongcmaxlifetime = 3600 * 24`) or
+    /// an empty one falls back as in beego, with a warning naming the line and the value
+    /// used. A lifetime of 0 or less, which would make beego's GC spin and expire every
+    /// session at once, gives beego's default, 3600, with a warning. The one error is
+    /// invalid `sessionConfig` JSON with sessions on, which stops beego too.
+    pub fn from_appconf(app: &AppConf) -> Result<Self, WebConfigError> {
+        session::resolve(app)
     }
 
     /// Applies `BEEGO_<KEY>` variables from the process environment over this configuration.
@@ -158,9 +177,10 @@ impl WebSessionConfig {
         self.with_env_from(std::env::vars())
     }
 
-    /// Applies `BEEGO_<KEY>` variables from `vars` over this configuration. A variable named
-    /// `BEEGO_SESSION…` that is not a session key is an error (a typo would otherwise be
-    /// silently ignored).
+    /// Applies `BEEGO_<KEY>` variables from `vars` over this configuration. A value beego
+    /// could not read is an error here (a variable is set on purpose), and so is a variable
+    /// named `BEEGO_SESSION…` that is not a session key (a typo would otherwise be silently
+    /// ignored).
     pub fn with_env_from<I, K, V>(mut self, vars: I) -> Result<Self, WebConfigError>
     where
         I: IntoIterator<Item = (K, V)>,
@@ -168,19 +188,7 @@ impl WebSessionConfig {
         V: AsRef<str>,
     {
         for (name, value) in vars {
-            let name = name.as_ref();
-            let Some(key) = name.strip_prefix(ENV_PREFIX) else {
-                continue;
-            };
-            let key = key.to_ascii_lowercase();
-            let at = Location::Env {
-                var: name.to_owned(),
-            };
-            if SESSION_KEYS.contains(&key.as_str()) || key == "enablehttps" {
-                keys::apply(&mut self, &key, value.as_ref().trim(), &at)?;
-            } else if key.starts_with("session") {
-                keys::check_key(&key, name, &at)?;
-            }
+            env::apply_var(&mut self, name.as_ref(), value.as_ref())?;
         }
         Ok(self)
     }
@@ -233,5 +241,42 @@ impl WebSessionConfig {
             return Ok(None);
         }
         Ok(Some(SessionLayer::new(self.manager().await?)))
+    }
+}
+
+impl fmt::Debug for WebSessionConfig {
+    /// `sessionhashkey`, the engine's configuration and `sessionConfig` are masked: they can
+    /// hold keys and passwords.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use redact::shown_value;
+        f.debug_struct("WebSessionConfig")
+            .field("session_on", &self.session_on)
+            .field("provider", &self.provider)
+            .field("name", &self.name)
+            .field("gc_max_lifetime", &self.gc_max_lifetime)
+            .field(
+                "provider_config",
+                &shown_value("sessionproviderconfig", &self.provider_config),
+            )
+            .field("cookie_lifetime", &self.cookie_lifetime)
+            .field("auto_set_cookie", &self.auto_set_cookie)
+            .field("domain", &self.domain)
+            .field("disable_http_only", &self.disable_http_only)
+            .field("enable_sid_in_http_header", &self.enable_sid_in_http_header)
+            .field("name_in_http_header", &self.name_in_http_header)
+            .field("enable_sid_in_url_query", &self.enable_sid_in_url_query)
+            .field("cookie_same_site", &self.cookie_same_site)
+            .field("id_prefix", &self.id_prefix)
+            .field("hash_func", &self.hash_func)
+            .field("hash_key", &shown_value("sessionhashkey", &self.hash_key))
+            .field("secure", &self.secure)
+            .field(
+                "session_config",
+                &self
+                    .session_config
+                    .as_deref()
+                    .map(|json| shown_value("sessionconfig", json)),
+            )
+            .finish()
     }
 }
