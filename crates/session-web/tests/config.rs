@@ -37,6 +37,24 @@ fn defaults_are_beegos() {
 }
 
 #[test]
+fn the_absolute_lifetime_is_read_and_reaches_the_manager() {
+    let c = parse("sessionabsolutelifetime = 28800\n").unwrap();
+    assert_eq!(c.absolute_lifetime, 28800);
+    let m = c.manager_config().unwrap();
+    assert_eq!(m.absolute_lifetime, 28800);
+    assert_eq!(
+        m.lifetimes().absolute,
+        Some(std::time::Duration::from_secs(28800))
+    );
+    assert_eq!(parse("").unwrap().absolute_lifetime, 0, "off by default");
+    let c = parse("")
+        .unwrap()
+        .with_env_from([("BEEGO_SESSIONABSOLUTELIFETIME", "60")])
+        .unwrap();
+    assert_eq!(c.absolute_lifetime, 60);
+}
+
+#[test]
 fn every_session_key_is_read() {
     let text = r#"
 # beego app.conf

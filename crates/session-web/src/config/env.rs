@@ -70,6 +70,7 @@ pub(crate) fn apply_var(
         "sessiongcmaxlifetime" => c.gc_max_lifetime = seconds(1)?,
         "sessionproviderconfig" => c.provider_config = value.to_owned(),
         "sessioncookielifetime" => c.cookie_lifetime = seconds(0)?,
+        "sessionabsolutelifetime" => c.absolute_lifetime = seconds(0)?,
         "sessionautosetcookie" => c.auto_set_cookie = boolean()?,
         "sessiondomain" => c.domain = value.to_owned(),
         "sessiondisablehttponly" => c.disable_http_only = boolean()?,

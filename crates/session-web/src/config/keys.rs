@@ -14,6 +14,7 @@ pub const SESSION_KEYS: &[&str] = &[
     "sessiongcmaxlifetime",
     "sessionproviderconfig",
     "sessioncookielifetime",
+    "sessionabsolutelifetime",
     "sessionautosetcookie",
     "sessiondomain",
     "sessiondisablehttponly",
@@ -46,6 +47,8 @@ pub(crate) const SESSION: &[(&str, Kind)] = &[
     ("SessionGCMaxLifetime", Kind::Int),
     ("SessionProviderConfig", Kind::Text),
     ("SessionCookieLifeTime", Kind::Int),
+    // Ours, not beego's: the absolute lifetime (ManagerConfig::absolute_lifetime).
+    ("SessionAbsoluteLifetime", Kind::Int),
     ("SessionAutoSetCookie", Kind::Bool),
     ("SessionDomain", Kind::Text),
     ("SessionDisableHTTPOnly", Kind::Bool),

@@ -84,6 +84,10 @@ pub struct WebSessionConfig {
     /// `sessioncookielifetime`: the cookie's `Max-Age` in seconds; 0 (default) for a browser
     /// session cookie.
     pub cookie_lifetime: u64,
+    /// `sessionabsolutelifetime` (this library's, not beego's): seconds a session lives
+    /// after its creation however active it is; 0 (default) for no such limit
+    /// (`ManagerConfig::absolute_lifetime`).
+    pub absolute_lifetime: u64,
     /// `sessionautosetcookie`: send the cookie (default true).
     pub auto_set_cookie: bool,
     /// `sessiondomain`: the cookie's `Domain` (default none).
@@ -121,6 +125,7 @@ impl Default for WebSessionConfig {
             gc_max_lifetime: 3600,
             provider_config: String::new(),
             cookie_lifetime: 0,
+            absolute_lifetime: 0,
             auto_set_cookie: true,
             domain: String::new(),
             disable_http_only: false,
@@ -207,6 +212,7 @@ impl WebSessionConfig {
             disable_http_only: self.disable_http_only,
             secure: self.secure,
             cookie_life_time: self.cookie_lifetime,
+            absolute_lifetime: self.absolute_lifetime,
             provider_config: self.provider_config.clone(),
             domain: self.domain.clone(),
             session_id_prefix: self.id_prefix.clone(),
@@ -259,6 +265,7 @@ impl fmt::Debug for WebSessionConfig {
                 &shown_value("sessionproviderconfig", &self.provider_config),
             )
             .field("cookie_lifetime", &self.cookie_lifetime)
+            .field("absolute_lifetime", &self.absolute_lifetime)
             .field("auto_set_cookie", &self.auto_set_cookie)
             .field("domain", &self.domain)
             .field("disable_http_only", &self.disable_http_only)

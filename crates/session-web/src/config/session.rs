@@ -53,6 +53,7 @@ pub(crate) fn resolve(app: &AppConf) -> Result<WebSessionConfig, WebConfigError>
         gc_max_lifetime: r.gc_lifetime(),
         provider_config: r.with_old_name("SessionProviderConfig", "SessionSavePath"),
         cookie_lifetime: r.cookie_lifetime(),
+        absolute_lifetime: r.absolute_lifetime(),
         auto_set_cookie: r.boolean("SessionAutoSetCookie", d.auto_set_cookie),
         domain: r.text("SessionDomain", &d.domain),
         disable_http_only: r.boolean("SessionDisableHTTPOnly", d.disable_http_only),
@@ -207,6 +208,30 @@ impl<'a> Resolver<'a> {
             Some((secs, e)) if secs <= 0 => {
                 warn(&e.at, format_args!("`{}` = {secs}: beego reads it, then runs its session GC in a busy loop and expires every session at once (server/web/session/session.go:115, 280); this library uses beego's default, {DEFAULT_GC_LIFETIME} seconds, instead", e.written));
                 DEFAULT_GC_LIFETIME
+            }
+            Some((secs, e)) => capped(secs.unsigned_abs(), e),
+        }
+    }
+
+    /// `SessionAbsoluteLifetime`: 0 (none) when absent; a negative value reads as none.
+    fn absolute_lifetime(&self) -> u64 {
+        match self.lookup(
+            "SessionAbsoluteLifetime",
+            Kind::Int,
+            "0 (no absolute lifetime)",
+            None,
+            go_int,
+        ) {
+            None => 0,
+            Some((secs, e)) if secs < 0 => {
+                warn(
+                    &e.at,
+                    format_args!(
+                        "`{}` = {secs}: a negative absolute lifetime means none here",
+                        e.written
+                    ),
+                );
+                0
             }
             Some((secs, e)) => capped(secs.unsigned_abs(), e),
         }
