@@ -6,8 +6,8 @@
 //! counters and the append-only option.
 
 use session_testkit::servers::redis::{self, Connection, Reply, RespError};
-use session_testkit::servers::{self, RedisCluster, RedisSentinel, RunningServer, ServerKind};
 use session_testkit::servers::StartOptions;
+use session_testkit::servers::{self, RedisCluster, RedisSentinel, RunningServer, ServerKind};
 use session_testkit::sql::{Dialect, RawPool, SqlEngine};
 
 /// A server of `dialect`'s kind (started as the engines' tests start theirs), with a table
@@ -115,9 +115,20 @@ fn redis_cluster_has_three_masters_covering_every_slot_and_routes_keys() {
         let info = Connection::open(url)
             .and_then(|mut c| c.call_text(&["CLUSTER", "INFO"]))
             .unwrap();
-        assert_eq!(redis::info_field(&info, "cluster_state"), Some("ok"), "{info}");
-        assert_eq!(redis::info_field(&info, "cluster_slots_assigned"), Some("16384"));
-        assert_eq!(redis::info_field(&info, "cluster_size"), Some("3"), "{info}");
+        assert_eq!(
+            redis::info_field(&info, "cluster_state"),
+            Some("ok"),
+            "{info}"
+        );
+        assert_eq!(
+            redis::info_field(&info, "cluster_slots_assigned"),
+            Some("16384")
+        );
+        assert_eq!(
+            redis::info_field(&info, "cluster_size"),
+            Some("3"),
+            "{info}"
+        );
         let nodes = Connection::open(addr)
             .and_then(|mut c| c.call_text(&["CLUSTER", "NODES"]))
             .unwrap();
@@ -137,8 +148,14 @@ fn redis_cluster_has_three_masters_covering_every_slot_and_routes_keys() {
     );
     let set = cluster.call(&[b"SET", key.as_bytes(), b"v1"]).unwrap();
     assert_eq!(set.text().as_deref(), Some("OK"));
-    assert_eq!(get(&cluster.addrs()[owner], key).unwrap().as_deref(), Some("v1"));
-    assert!(get(&cluster.addrs()[other], key).is_err(), "read off its slot");
+    assert_eq!(
+        get(&cluster.addrs()[owner], key).unwrap().as_deref(),
+        Some("v1")
+    );
+    assert!(
+        get(&cluster.addrs()[other], key).is_err(),
+        "read off its slot"
+    );
     let via_cluster = cluster.call(&[b"GET", key.as_bytes()]).unwrap();
     assert_eq!(via_cluster.text().as_deref(), Some("v1"));
 }
@@ -159,7 +176,11 @@ fn redis_cluster_node_rejoins_after_a_restart() {
         let info = Connection::open(addr)
             .and_then(|mut c| c.call_text(&["CLUSTER", "INFO"]))
             .unwrap();
-        assert_eq!(redis::info_field(&info, "cluster_state"), Some("ok"), "{info}");
+        assert_eq!(
+            redis::info_field(&info, "cluster_state"),
+            Some("ok"),
+            "{info}"
+        );
         assert_eq!(redis::info_field(&info, "cluster_known_nodes"), Some("3"));
     }
     assert_eq!(cluster.node_for_key(key.as_bytes()).unwrap(), owner);
@@ -196,7 +217,10 @@ fn redis_sentinel_failover_promotes_the_replica_with_its_data() {
         role.elements().and_then(|r| r[0].text()).as_deref(),
         Some("master")
     );
-    assert_eq!(get(second, "session:kept").unwrap().as_deref(), Some("before"));
+    assert_eq!(
+        get(second, "session:kept").unwrap().as_deref(),
+        Some("before")
+    );
     redis::call(second, &["SET", "session:after", "x"]).expect("the new master takes writes");
 }
 
@@ -235,5 +259,9 @@ fn redis_append_only_keeps_acknowledged_writes_across_kill_9() {
         ..StartOptions::default()
     };
     assert_eq!(value_after_kill(durable).as_deref(), Some("kept"));
-    assert_eq!(value_after_kill(StartOptions::default()), None, "persisted by default");
+    assert_eq!(
+        value_after_kill(StartOptions::default()),
+        None,
+        "persisted by default"
+    );
 }

@@ -50,10 +50,11 @@ impl RedisCluster {
         }
         let first = &nodes[0].site;
         let mut create = first.command(&cli);
-        create
-            .args(["--cluster", "create"])
-            .args(&addrs)
-            .args(["--cluster-replicas", "0", "--cluster-yes"]);
+        create.args(["--cluster", "create"]).args(&addrs).args([
+            "--cluster-replicas",
+            "0",
+            "--cluster-yes",
+        ]);
         process::run_tool_within(
             "redis-cli --cluster create",
             &mut create,
@@ -80,7 +81,7 @@ impl RedisCluster {
         &self.addrs
     }
 
-    /// Stops node `index` (keeping its site). After [`NODE_TIMEOUT_MS`] the other nodes
+    /// Stops node `index` (keeping its site). After the cluster node timeout (3 s) the other nodes
     /// count it as failed and, since its slots have no replica, refuse commands.
     ///
     /// # Panics
@@ -101,9 +102,11 @@ impl RedisCluster {
     /// Waits until every node reports `cluster_state:ok`, knows all three nodes and sees all
     /// 16384 slots served. Every node must be running.
     pub fn wait_ok(&self) -> Result<(), ServerError> {
-        process::wait_until("every cluster node reporting cluster_state:ok", READY_TIMEOUT, || {
-            self.addrs.iter().try_for_each(|addr| node_is_ok(addr))
-        })
+        process::wait_until(
+            "every cluster node reporting cluster_state:ok",
+            READY_TIMEOUT,
+            || self.addrs.iter().try_for_each(|addr| node_is_ok(addr)),
+        )
     }
 
     /// The index of the node serving `key`'s hash slot (asked from the first reachable node
@@ -134,7 +137,9 @@ impl RedisCluster {
             .and_then(|owner| self.addrs.iter().position(|addr| *addr == owner))
             .ok_or_else(|| {
                 connection
-                    .protocol(format!("no node of this cluster serves slot {slot}: {ranges:?}"))
+                    .protocol(format!(
+                        "no node of this cluster serves slot {slot}: {ranges:?}"
+                    ))
                     .into()
             })
     }

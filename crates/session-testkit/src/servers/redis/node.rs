@@ -23,9 +23,14 @@ pub(super) enum Role {
 }
 
 /// What every data node starts with: nothing persisted (no RDB snapshots, no append-only
-/// file). Later directives in the list override these.
+/// file), and a replica's full sync starting at once instead of after the default 5 s wait
+/// for more replicas. Later directives in the list override these.
 pub(super) fn data_directives() -> Vec<String> {
-    vec![r#"save """#.into(), "appendonly no".into()]
+    vec![
+        r#"save """#.into(),
+        "appendonly no".into(),
+        "repl-diskless-sync-delay 0".into(),
+    ]
 }
 
 /// The `redis-server` program, or an error naming its Debian package.

@@ -132,7 +132,9 @@ impl Address {
         if !valid {
             return Err(RespError::BadAddress(format!(
                 "expected host:port, got {:?}",
-                host_port.rsplit_once('@').map_or(host_port, |(_, tail)| tail)
+                host_port
+                    .rsplit_once('@')
+                    .map_or(host_port, |(_, tail)| tail)
             )));
         }
         Ok(Address {
@@ -173,14 +175,17 @@ impl Connection {
             .map_err(connect_error)?
             .next()
             .ok_or_else(|| connect_error(io::Error::other("the name resolves to no address")))?;
-        let stream =
-            TcpStream::connect_timeout(&socket_addr, IO_TIMEOUT).map_err(connect_error)?;
+        let stream = TcpStream::connect_timeout(&socket_addr, IO_TIMEOUT).map_err(connect_error)?;
         let io_error = |source| RespError::Io {
             addr: host_port.clone(),
             source,
         };
-        stream.set_read_timeout(Some(IO_TIMEOUT)).map_err(io_error)?;
-        stream.set_write_timeout(Some(IO_TIMEOUT)).map_err(io_error)?;
+        stream
+            .set_read_timeout(Some(IO_TIMEOUT))
+            .map_err(io_error)?;
+        stream
+            .set_write_timeout(Some(IO_TIMEOUT))
+            .map_err(io_error)?;
         stream.set_nodelay(true).map_err(io_error)?;
         let mut connection = Connection {
             addr: host_port,
@@ -248,7 +253,9 @@ impl Connection {
     /// A command whose reply is text (a status or a bulk string), e.g. `INFO`.
     pub fn call_text(&mut self, args: &[&str]) -> Result<String, RespError> {
         let reply = self.call(args)?;
-        reply.text().ok_or_else(|| self.protocol(format!("{reply:?} is not text")))
+        reply
+            .text()
+            .ok_or_else(|| self.protocol(format!("{reply:?} is not text")))
     }
 
     /// A [`RespError::Protocol`] about this connection.
@@ -308,7 +315,9 @@ impl Connection {
     }
 
     fn read_exact(&mut self, buf: &mut [u8]) -> Result<(), RespError> {
-        self.reader.read_exact(buf).map_err(|source| self.io(source))
+        self.reader
+            .read_exact(buf)
+            .map_err(|source| self.io(source))
     }
 
     fn number(&self, text: &str) -> Result<i64, RespError> {

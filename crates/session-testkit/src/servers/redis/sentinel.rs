@@ -42,7 +42,10 @@ impl RedisSentinel {
     pub fn start() -> Result<Self, ServerError> {
         let (master, master_port) = retry_on_port_conflict(|| {
             let port = host::free_port()?;
-            Ok((node::start(port, Role::Data, &node::data_directives())?, port))
+            Ok((
+                node::start(port, Role::Data, &node::data_directives())?,
+                port,
+            ))
         })?;
         let (replica, replica_port) = retry_on_port_conflict(|| {
             let port = host::free_port()?;
@@ -96,9 +99,13 @@ impl RedisSentinel {
         match reply.elements() {
             Some([host, port]) => match (host.text(), port.text()) {
                 (Some(host), Some(port)) => Ok(format!("{host}:{port}")),
-                _ => Err(sentinel.protocol(format!("master address {reply:?}")).into()),
+                _ => Err(sentinel
+                    .protocol(format!("master address {reply:?}"))
+                    .into()),
             },
-            _ => Err(sentinel.protocol(format!("master address {reply:?}")).into()),
+            _ => Err(sentinel
+                .protocol(format!("master address {reply:?}"))
+                .into()),
         }
     }
 
