@@ -1,3 +1,6 @@
+// Two test binaries share this engine, each using part of its accessors.
+#![allow(dead_code)]
+
 //! A small in-memory engine with one switchable bug at a time. Without a bug it is a
 //! correct engine, and a model of how to write one: every release reads, merges and
 //! writes under one lock, each record keeps its own end, and a move is atomic.
@@ -71,9 +74,20 @@ struct Record {
 pub struct Backend {
     records: Mutex<HashMap<String, Record>>,
     ops: AtomicUsize,
+    /// Every session id the engine was handed.
+    seen: Mutex<std::collections::HashSet<String>>,
 }
 
 impl Backend {
+    fn saw(&self, sid: &str) {
+        self.seen.lock().unwrap().insert(sid.to_owned());
+    }
+
+    /// Every session id the engine was handed so far.
+    pub fn seen(&self) -> Vec<String> {
+        self.seen.lock().unwrap().iter().cloned().collect()
+    }
+
     fn records(&self) -> std::sync::MutexGuard<'_, HashMap<String, Record>> {
         self.ops.fetch_add(1, Ordering::SeqCst);
         self.records.lock().unwrap()
@@ -121,6 +135,7 @@ impl Engine {
     }
 
     fn live(&self, sid: &str) -> Result<Option<SessionData>> {
+        self.backend.saw(sid);
         let records = self.backend.records();
         let now = SystemTime::now();
         match records.get(sid).filter(|r| self.is_live(r, now)) {
@@ -211,6 +226,7 @@ impl Persist for Engine {
 
     async fn persist(&self, release: Release<'_, ()>, _: &mut HeaderMap) -> Result<Released> {
         let now = SystemTime::now();
+        self.backend.saw(release.sid);
         // One lock from the read to the write: no other release slips in between.
         let mut records = self.backend.records();
         let live = records
@@ -283,6 +299,7 @@ impl Provider for Handle {
     }
 
     async fn session_create(&self, _: &Context<'_>, sid: &str) -> Result<Box<dyn Store>> {
+        self.0.backend.saw(sid);
         if self.0.has(Bug::LookupOnCreate) {
             self.0.live(sid)?;
         }
@@ -297,6 +314,8 @@ impl Provider for Handle {
     ) -> Result<Option<Box<dyn Store>>> {
         let engine = &self.0;
         let now = SystemTime::now();
+        engine.backend.saw(old);
+        engine.backend.saw(sid);
         let data = {
             let mut records = engine.backend.records();
             let taken = if engine.has(Bug::MoveKeepsOld) {

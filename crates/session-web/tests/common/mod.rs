@@ -183,7 +183,15 @@ pub struct User {
 }
 
 /// The controller of beego's example plus login/logout and failure cases.
-pub fn app(layer: SessionLayer, gate: Arc<Notify>) -> Router {
+/// Where the `/slow` route stands: it signals `entered` once its session is loaded (the
+/// handler runs after the layer started it), then waits for `open`.
+#[derive(Default)]
+pub struct Gate {
+    pub entered: Notify,
+    pub open: Notify,
+}
+
+pub fn app(layer: SessionLayer, gate: Arc<Gate>) -> Router {
     Router::new()
         .route("/", get(counter))
         .route("/login/{name}", post(login))
@@ -201,7 +209,8 @@ pub fn app(layer: SessionLayer, gate: Arc<Notify>) -> Router {
             "/slow",
             get(move |session: Session| async move {
                 session.set("slow", &1).await?;
-                gate.notified().await;
+                gate.entered.notify_one();
+                gate.open.notified().await;
                 Ok::<_, SessionError>("slow done")
             }),
         )
