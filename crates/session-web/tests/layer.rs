@@ -333,6 +333,23 @@ async fn a_slow_request_does_not_undo_a_logout() {
 }
 
 #[tokio::test]
+async fn a_login_that_fails_with_5xx_keeps_the_old_session() {
+    let (app, _) = memory_app(ManagerConfig::default()).await;
+    let sid = send(&app, "GET", "/", None).await.cookie(NAME).unwrap();
+    send(&app, "GET", "/", Some(&jar(&sid))).await;
+    let failed = send(&app, "POST", "/login-fails/eve", Some(&jar(&sid))).await;
+    assert_eq!(failed.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(
+        failed.cookie(NAME),
+        None,
+        "a failed request sends no new id"
+    );
+    // The old cookie still works, with the data it had.
+    let again = send(&app, "GET", "/", Some(&jar(&sid))).await;
+    assert_eq!(again.body, "count=2 user=");
+}
+
+#[tokio::test]
 async fn one_gc_loop_per_manager_however_many_layers() {
     let config = ManagerConfig::builder()
         .gc_lifetime(Duration::from_secs(1))

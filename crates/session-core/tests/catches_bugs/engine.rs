@@ -103,6 +103,22 @@ impl Backend {
         self.records.lock().unwrap().contains_key(sid)
     }
 
+    /// The stored bytes of `sid`.
+    pub fn bytes(&self, sid: &str) -> Option<Vec<u8>> {
+        self.records
+            .lock()
+            .unwrap()
+            .get(sid)
+            .map(|r| r.bytes.clone())
+    }
+
+    /// Replaces the stored bytes of `sid`.
+    pub fn set_bytes(&self, sid: &str, bytes: Vec<u8>) {
+        if let Some(record) = self.records.lock().unwrap().get_mut(sid) {
+            record.bytes = bytes;
+        }
+    }
+
     /// Replaces the stored bytes of `sid` with junk.
     pub fn corrupt(&self, sid: &str) {
         if let Some(record) = self.records.lock().unwrap().get_mut(sid) {

@@ -198,6 +198,7 @@ pub fn app(layer: SessionLayer, gate: Arc<Gate>) -> Router {
         .route("/logout", post(logout))
         .route("/forget", post(forget))
         .route("/fail", get(fail))
+        .route("/login-fails/{name}", post(login_fails))
         .route("/typed", get(typed))
         .route("/wrongtype", get(wrong_type))
         .route("/health", get(health))
@@ -228,6 +229,16 @@ async fn login(session: Session, Path(name): Path<String>) -> Result<String, Ses
     session.set("user", &name).await?;
     session.regenerate().await?;
     Ok(format!("hello {name}"))
+}
+
+/// A login whose handler then fails: the regenerate must not have happened.
+async fn login_fails(
+    session: Session,
+    Path(name): Path<String>,
+) -> Result<(StatusCode, &'static str), SessionError> {
+    session.set("user", &name).await?;
+    session.regenerate().await?;
+    Ok((StatusCode::INTERNAL_SERVER_ERROR, "login failed"))
 }
 
 async fn logout(session: Session) -> Result<&'static str, SessionError> {
