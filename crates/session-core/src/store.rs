@@ -106,23 +106,34 @@ pub trait Store: Send + Sync {
 }
 
 /// Typed access to any [`Store`], values encoded as MessagePack.
-#[async_trait]
+///
+/// (Plain `async fn`s, not `async_trait` ones: typed access adds no allocation of its own
+/// to the store's call.)
 pub trait StoreExt: Store {
     /// The value under `key` decoded as `T`; `Ok(None)` when absent.
     ///
     /// A stored value of another type is an [`Error::Decode`](crate::Error::Decode) for this
     /// call only; the session is unchanged.
-    async fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>> {
-        match self.get_raw(key).await? {
-            Some(raw) => decode_value(key, &raw).map(Some),
-            None => Ok(None),
+    fn get<T: DeserializeOwned>(
+        &self,
+        key: &str,
+    ) -> impl std::future::Future<Output = Result<Option<T>>> + Send {
+        async move {
+            match self.get_raw(key).await? {
+                Some(raw) => decode_value(key, &raw).map(Some),
+                None => Ok(None),
+            }
         }
     }
 
     /// Sets `key` to `value`.
-    async fn set<T: Serialize + Sync + ?Sized>(&self, key: &str, value: &T) -> Result<()> {
-        let raw = encode_value(key, value)?;
-        self.set_raw(key, raw).await
+    fn set<T: Serialize + Sync + ?Sized>(
+        &self,
+        key: &str,
+        value: &T,
+    ) -> impl std::future::Future<Output = Result<()>> + Send {
+        let raw = encode_value(key, value);
+        async move { self.set_raw(key, raw?).await }
     }
 }
 

@@ -199,7 +199,7 @@ impl Persist for Shared {
                 Write::Touch => Pending::Touch,
                 Write::Changes(changes) => Pending::Changes(changes.clone()),
             },
-            data: release.data.clone(),
+            data: Arc::clone(release.data),
             only_if_present: release.only_if_present,
             lifetime: release.lifetime,
         };

@@ -30,7 +30,7 @@ pub(crate) struct ReleaseJob {
     pub(crate) sid: String,
     pub(crate) pending: Pending,
     /// The request's whole view, written when there is no stored state to merge into.
-    pub(crate) data: SessionData,
+    pub(crate) data: std::sync::Arc<SessionData>,
     pub(crate) only_if_present: bool,
     /// The lifetime of the request's view: what a touch or a write of `data` gives.
     pub(crate) lifetime: Lifetime,

@@ -52,7 +52,8 @@ struct Shared {
 
 #[derive(Debug)]
 struct Entry {
-    data: SessionData,
+    /// Shared with the stores of requests reading it: a read-only request copies nothing.
+    data: Arc<SessionData>,
     /// When the session ends (its own lifetime, from the last write or touch).
     expires: Instant,
 }
@@ -84,13 +85,17 @@ impl MemoryProvider {
         }
     }
 
-    fn live_data(&self, sid: &str) -> Option<SessionData> {
+    fn live_data(&self, sid: &str) -> Option<Arc<SessionData>> {
         let now = Instant::now();
         self.shared
             .sessions
             .get(sid)
             .filter(|e| e.live(now))
-            .map(|e| e.data.clone())
+            .map(|e| Arc::clone(&e.data))
+    }
+
+    fn store(&self, sid: &str, data: Option<Arc<SessionData>>) -> Box<dyn Store> {
+        TrackedStore::boxed_shared(sid, data.map(|d| (d, ())), Arc::clone(&self.shared))
     }
 }
 
@@ -108,12 +113,26 @@ impl Persist for Shared {
         _response: &mut HeaderMap,
     ) -> Result<Released> {
         let now = Instant::now();
-        // The shard stays locked from the read to the write: no other release slips in.
+        // The common case, a live session, needs no owned key: update it in place (the
+        // shard stays write-locked from the read to the write, so no release slips in).
+        if let Some(mut live) = self.sessions.get_mut(release.sid) {
+            if live.live(now) {
+                return Ok(match release.write {
+                    Write::Changes(changes) => {
+                        changes.apply_to(Arc::make_mut(&mut live.data));
+                        let lifetime = release.lifetime_of(&live.data);
+                        live.refresh(&lifetime, now)
+                    }
+                    Write::Touch => live.refresh(&release.lifetime, now),
+                });
+            }
+        }
+        // Absent or expired: decide under the entry's lock.
         let entry = self.sessions.entry(release.sid.to_owned());
         // A request that changed nothing never brings back a session that is gone.
         let may_create = !release.only_if_present && matches!(release.write, Write::Changes(_));
         let fresh = || Entry {
-            data: release.data.clone(),
+            data: Arc::clone(release.data),
             expires: now,
         };
         Ok(match entry {
@@ -121,7 +140,7 @@ impl Persist for Shared {
                 let entry = stored.get_mut();
                 match release.write {
                     Write::Changes(changes) => {
-                        changes.apply_to(&mut entry.data);
+                        changes.apply_to(Arc::make_mut(&mut entry.data));
                         let lifetime = release.lifetime_of(&entry.data);
                         entry.refresh(&lifetime, now)
                     }
@@ -148,11 +167,7 @@ impl Persist for Shared {
 #[async_trait]
 impl Provider for MemoryProvider {
     async fn session_read(&self, _cx: &Context<'_>, sid: &str) -> Result<Box<dyn Store>> {
-        Ok(TrackedStore::boxed(
-            sid,
-            self.live_data(sid).map(|data| (data, ())),
-            Arc::clone(&self.shared),
-        ))
+        Ok(self.store(sid, self.live_data(sid)))
     }
 
     async fn session_exist(&self, _cx: &Context<'_>, sid: &str) -> Result<bool> {
@@ -160,13 +175,11 @@ impl Provider for MemoryProvider {
     }
 
     async fn session_load(&self, _cx: &Context<'_>, sid: &str) -> Result<Option<Box<dyn Store>>> {
-        Ok(self
-            .live_data(sid)
-            .map(|data| TrackedStore::boxed(sid, Some((data, ())), Arc::clone(&self.shared))))
+        Ok(self.live_data(sid).map(|data| self.store(sid, Some(data))))
     }
 
     async fn session_create(&self, _cx: &Context<'_>, sid: &str) -> Result<Box<dyn Store>> {
-        Ok(TrackedStore::boxed(sid, None, Arc::clone(&self.shared)))
+        Ok(self.store(sid, None))
     }
 
     async fn session_regenerate(
@@ -176,7 +189,7 @@ impl Provider for MemoryProvider {
         sid: &str,
     ) -> Result<Box<dyn Store>> {
         let moved = self.session_move(cx, old_sid, sid).await?;
-        Ok(moved.unwrap_or_else(|| TrackedStore::boxed(sid, None, Arc::clone(&self.shared))))
+        Ok(moved.unwrap_or_else(|| self.store(sid, None)))
     }
 
     async fn session_move(
@@ -192,16 +205,12 @@ impl Provider for MemoryProvider {
         if !entry.live(now) {
             return Ok(None);
         }
-        let data = entry.data.clone();
+        let data = Arc::clone(&entry.data);
         // The entry moves whole: its expiry goes with it. (Between the remove and the
         // insert neither id is live, so a concurrent request on the old id finds nothing,
         // never both.)
         self.shared.sessions.insert(sid.to_owned(), entry);
-        Ok(Some(TrackedStore::boxed(
-            sid,
-            Some((data, ())),
-            Arc::clone(&self.shared),
-        )))
+        Ok(Some(self.store(sid, Some(data))))
     }
 
     async fn session_destroy(&self, _cx: &Context<'_>, sid: &str) -> Result<()> {

@@ -212,7 +212,7 @@ impl Engine {
         changes: &session_core::ChangeSet,
     ) {
         if self.has(Bug::Overwrite) {
-            *stored = release.data.clone();
+            *stored = SessionData::clone(release.data);
         } else if self.has(Bug::DropsDeletes) {
             for (key, change) in changes.iter() {
                 if let Change::Set(value) = change {
