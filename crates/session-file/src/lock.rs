@@ -50,7 +50,7 @@ impl SessionLock {
     pub(crate) fn remove(self) {
         if let Err(e) = std::fs::remove_file(&self.path) {
             if e.kind() != io::ErrorKind::NotFound {
-                tracing::warn!(path = %self.path.display(), error = %e, "cannot remove a session lock file");
+                tracing::warn!(path = %crate::layout::shown(&self.path), error = %e, "cannot remove a session lock file");
             }
         }
     }

@@ -60,7 +60,11 @@ pub(crate) struct Engine {
 
 /// Wraps an I/O error with what was being done and to which path.
 pub(crate) fn io_err(action: &str, path: &std::path::Path, e: io::Error) -> Error {
-    Error::backend(ENGINE, format!("{action} {}", path.display()), e)
+    Error::backend(
+        ENGINE,
+        format!("{action} {}", crate::layout::shown(path)),
+        e,
+    )
 }
 
 impl Engine {
