@@ -108,6 +108,13 @@ impl MemoryProvider {
         self.shared.sessions.evicted()
     }
 
+    /// Whether anything is stored under `sid`, expired (and not yet collected) or not,
+    /// without marking it used: for diagnostics and tests, such as the conformance suite's
+    /// `held_with` hook.
+    pub fn holds(&self, sid: &str) -> bool {
+        self.shared.sessions.lock(sid).peek(sid).is_some()
+    }
+
     /// The data of the live session `sid`; a request reading it marks it used.
     fn live_data(&self, sid: &str) -> Option<SessionData> {
         let now = Instant::now();

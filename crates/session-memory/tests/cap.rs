@@ -1,7 +1,6 @@
 //! The `maxEntries` cap: it holds, it evicts the least recently used sessions, and the
 //! sessions people are using survive a flood of new ones.
 
-use session_core::conformance::Suite;
 use session_core::http::HeaderMap;
 use session_core::{Context, Manager, ManagerConfig, Provider, ProviderInit, StoreExt};
 use session_memory::MemoryProvider;
@@ -138,12 +137,4 @@ async fn a_bad_provider_config_is_a_startup_error() {
         .build()
         .unwrap();
     Manager::new("memory", config).await.unwrap();
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_capped_engine_meets_the_contract() {
-    Suite::new("memory")
-        .provider_config(r#"{"maxEntries": 100000}"#)
-        .run()
-        .await;
 }
