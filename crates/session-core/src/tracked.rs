@@ -86,7 +86,11 @@ pub trait Persist: Send + Sync + 'static {
     /// [touch](Write::Touch). The rule engines should follow is
     /// [`Lifetime::refresh_due`] (more than 1 % of the inactivity limit used). The default
     /// always touches.
-    fn touch_not_due(&self, token: &Self::Token, lifetime: &Lifetime) -> Option<std::time::SystemTime> {
+    fn touch_not_due(
+        &self,
+        token: &Self::Token,
+        lifetime: &Lifetime,
+    ) -> Option<std::time::SystemTime> {
         let _ = (token, lifetime);
         None
     }
