@@ -262,6 +262,14 @@ impl<P: Persist> TrackedStore<P> {
     }
 }
 
+/// `set_now` of a TrackedStore always succeeds; should that change, fail rather than panic.
+fn unreachable_set() -> crate::Error {
+    crate::Error::Unsupported {
+        engine: "tracked store".into(),
+        what: "setting a value",
+    }
+}
+
 /// An empty session created now.
 fn fresh() -> SessionData {
     let mut data = SessionData::new();
@@ -275,15 +283,24 @@ impl<P: Persist> Store for TrackedStore<P> {
         &self.sid
     }
 
+    fn read_now(&self, key: &str, read: &mut dyn FnMut(Option<&[u8]>)) -> bool {
+        read(self.lock().data.get(key));
+        true
+    }
+
+    fn set_now(&self, key: &str, value: Vec<u8>) -> std::result::Result<(), Vec<u8>> {
+        let mut state = self.lock();
+        state.changes.set(key, value.clone());
+        Arc::make_mut(&mut state.data).insert(key, value);
+        Ok(())
+    }
+
     async fn get_raw(&self, key: &str) -> Result<Option<Vec<u8>>> {
         Ok(self.lock().data.get(key).map(<[u8]>::to_vec))
     }
 
     async fn set_raw(&self, key: &str, value: Vec<u8>) -> Result<()> {
-        let mut state = self.lock();
-        state.changes.set(key, value.clone());
-        Arc::make_mut(&mut state.data).insert(key, value);
-        Ok(())
+        self.set_now(key, value).map_err(|_| unreachable_set())
     }
 
     async fn delete(&self, key: &str) -> Result<()> {

@@ -161,6 +161,18 @@ impl Persist for Shared {
         // A request that changed nothing never brings back a session that is gone.
         let may_create = !release.only_if_present && matches!(release.write, Write::Changes(_));
         let stored = shard.peek(sid).map(|e| e.live(now));
+        if stored.is_none() {
+            // Not stored (the first release of a new session): one insert, no lookups.
+            return Ok(if may_create {
+                let fresh = Entry {
+                    data: Arc::clone(release.data),
+                    expires: now,
+                };
+                shard.insert(sid, fresh).refresh(&release.lifetime, now)
+            } else {
+                Released::Gone
+            });
+        }
         Ok(match (stored, shard.used(sid)) {
             (Some(true), Some(entry)) => match release.write {
                 Write::Changes(changes) => {

@@ -6,7 +6,11 @@
 //! full shard evicts its own least recently used session even if another shard still has
 //! room (see the crate docs).
 
-use std::hash::{BuildHasher, RandomState};
+use std::hash::BuildHasher;
+
+// Keys are ids this engine minted (random, validated), never text an attacker chooses, so a
+// fast seeded hasher is safe here where std's SipHash would cost more than the map itself.
+use foldhash::fast::RandomState;
 use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -87,14 +91,14 @@ impl Shards {
                     cap.get() / count + usize::from(i < cap.get() % count)
                 });
                 Mutex::new(Shard {
-                    entries: LinkedHashMap::with_hasher(RandomState::new()),
+                    entries: LinkedHashMap::with_hasher(RandomState::default()),
                     capacity,
                 })
             })
             .collect();
         Shards {
             shards,
-            picker: RandomState::new(),
+            picker: RandomState::default(),
             cap,
             evicted: AtomicU64::new(0),
             warned: AtomicBool::new(false),
