@@ -18,7 +18,9 @@ pub enum Backend {
         /// How many independent instances.
         instances: usize,
     },
-    /// Only an external server named by the environment variable; skipped when it is unset.
+    /// Only an external server named by the environment variable. When it is unset the
+    /// engine's tests still run (unit tests need no server; the others say they skip) and
+    /// the engine is reported as skipped.
     External,
 }
 
@@ -95,7 +97,7 @@ pub const ENGINES: &[Engine] = &[
         name: "couchbase",
         package: "session-couchbase",
         backend: Backend::External,
-        env_var: Some("COUCHBASE_URL"),
+        env_var: Some("COUCHBASE_CONNSTR"),
     },
 ];
 
@@ -116,6 +118,9 @@ pub enum Provision {
     Skip(String),
     /// Nothing: no server needed, or an external one is named by the environment.
     Ready,
+    /// Its external server is not named: its tests run without one (those that need it
+    /// say they are skipped) and it is reported as skipped, with the reason.
+    WithoutServer(String),
     /// xtask starts servers and sets `env_var` to their addresses.
     Start {
         /// The kind of server.
@@ -145,7 +150,7 @@ impl Engine {
                 instances,
                 env_var,
             },
-            (Backend::External, Some(var)) => Provision::Skip(format!("{var} not set")),
+            (Backend::External, Some(var)) => Provision::WithoutServer(format!("{var} not set")),
             (_, None) => Provision::Skip("no environment variable configured".into()),
         }
     }
@@ -202,11 +207,16 @@ mod tests {
         );
         assert_eq!(
             engine("couchbase").provision(&[], unset),
-            Provision::Skip("COUCHBASE_URL not set".into())
+            Provision::WithoutServer("COUCHBASE_CONNSTR not set".into())
         );
         assert_eq!(
             engine("couchbase").provision(&[], |_| Some(String::new())),
-            Provision::Skip("COUCHBASE_URL not set".into())
+            Provision::WithoutServer("COUCHBASE_CONNSTR not set".into())
+        );
+        assert_eq!(engine("couchbase").provision(&[], set), Provision::Ready);
+        assert_eq!(
+            engine("couchbase").provision(&["couchbase".into()], unset),
+            Provision::Skip("listed in SESSION_SKIP".into())
         );
     }
 

@@ -8,7 +8,7 @@
 //!   Ctrl-C.
 //!
 //! Environment: an engine's variable (`MYSQL_URL`, `POSTGRES_URL`, `REDIS_URL`,
-//! `MEMCACHE_SERVERS`, `COUCHBASE_URL`) points its tests at an external server instead of a
+//! `MEMCACHE_SERVERS`, `COUCHBASE_CONNSTR`) points its tests at an external server instead of a
 //! throwaway one; `SESSION_SKIP=mysql,couchbase` skips engines; `XTASK_SERVER_USER` names the
 //! unprivileged user servers run as when xtask runs as root (default `nobody`).
 
@@ -43,7 +43,7 @@ commands:
 ARGS after -- go to every test executable (e.g. -- --nocapture).
 
 environment:
-  MYSQL_URL, POSTGRES_URL, REDIS_URL, MEMCACHE_SERVERS, COUCHBASE_URL
+  MYSQL_URL, POSTGRES_URL, REDIS_URL, MEMCACHE_SERVERS, COUCHBASE_CONNSTR
                       use this external server instead of starting one
   SESSION_SKIP        comma separated engines to skip, e.g. mysql,couchbase
   XTASK_SERVER_USER   user servers run as when xtask runs as root (default nobody)";
