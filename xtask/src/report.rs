@@ -149,6 +149,10 @@ mod tests {
         let mut broken = Group::engine("couchbase", "session-couchbase");
         broken.without_server = Some("COUCHBASE_CONNSTR not set".into());
         broken.failures.push("unit tests failed".into());
-        assert_eq!(broken.outcome(), Outcome::Failed, "a failing unit test is not a skip");
+        assert_eq!(
+            broken.outcome(),
+            Outcome::Failed,
+            "a failing unit test is not a skip"
+        );
     }
 }

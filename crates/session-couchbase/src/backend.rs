@@ -201,7 +201,10 @@ impl RowBackend for Backend {
     /// the server).
     async fn create(&self, sid: &str, bytes: &[u8], lifetime: &Lifetime) -> Result<bool> {
         let action = "create session";
-        match self.insert(action, sid, bytes, Some(lifetime.ttl())).await? {
+        match self
+            .insert(action, sid, bytes, Some(lifetime.ttl()))
+            .await?
+        {
             Ok(_) => Ok(true),
             Err(Refusal::Exists) => Ok(false),
             Err(other) => Err(unexpected(action, other)),
@@ -252,7 +255,11 @@ impl RowBackend for Backend {
         let mut cas = match self.insert(action, sid, &source.bytes, source.left).await? {
             Ok(cas) => cas,
             Err(Refusal::Exists) => {
-                return Err(Error::backend(ENGINE, action, "the new session id is taken"))
+                return Err(Error::backend(
+                    ENGINE,
+                    action,
+                    "the new session id is taken",
+                ))
             }
             Err(other) => return Err(unexpected(action, other)),
         };

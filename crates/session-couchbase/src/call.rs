@@ -27,7 +27,11 @@ pub(crate) async fn bounded<T>(
         Ok(Ok(value)) => Ok(Ok(value)),
         Ok(Err(error)) => match Refusal::of(error.kind()) {
             Some(refusal) => Ok(Err(refusal)),
-            None => Err(Error::backend(ENGINE, action, SdkError::new(&error, Some(sid)))),
+            None => Err(Error::backend(
+                ENGINE,
+                action,
+                SdkError::new(&error, Some(sid)),
+            )),
         },
         Err(_) => Err(Error::backend(ENGINE, action, TimedOut(limit))),
     }
@@ -53,7 +57,9 @@ mod tests {
     async fn a_call_that_never_answers_times_out() {
         let limit = Duration::from_millis(20);
         let never = std::future::pending::<couchbase::error::Result<()>>();
-        let err = bounded("read session", "sid", limit, never).await.unwrap_err();
+        let err = bounded("read session", "sid", limit, never)
+            .await
+            .unwrap_err();
         assert!(err.is_unavailable(), "{err}");
         assert!(err.to_string().contains("no answer within"), "{err}");
     }
@@ -62,13 +68,19 @@ mod tests {
     async fn refusals_are_values_and_failures_errors() {
         let limit = Duration::from_secs(1);
         let not_found = async { Err::<(), _>(CbError::new(ErrorKind::DocumentNotFound)) };
-        let out = bounded("read session", "sid", limit, not_found).await.unwrap();
+        let out = bounded("read session", "sid", limit, not_found)
+            .await
+            .unwrap();
         assert_eq!(out, Err(Refusal::NotFound));
         let sid = "feedfacefeedfacefeedfacefeedface";
         let failed = async move {
-            Err::<(), _>(CbError::new(ErrorKind::OtherFailure(format!("broke on {sid}"))))
+            Err::<(), _>(CbError::new(ErrorKind::OtherFailure(format!(
+                "broke on {sid}"
+            ))))
         };
-        let err = bounded("write session", sid, limit, failed).await.unwrap_err();
+        let err = bounded("write session", sid, limit, failed)
+            .await
+            .unwrap_err();
         assert!(err.is_unavailable());
         let shown = format!("{err} {err:?}");
         assert!(!shown.contains(sid), "{shown}");

@@ -84,7 +84,10 @@ pub(crate) async fn connect(config: &CouchbaseConfig) -> Result<Connected, Start
     })
 }
 
-fn cluster_options(config: &CouchbaseConfig, connect: Duration) -> Result<ClusterOptions, StartupError> {
+fn cluster_options(
+    config: &CouchbaseConfig,
+    connect: Duration,
+) -> Result<ClusterOptions, StartupError> {
     let login = PasswordAuthenticator::new(config.username.as_str(), config.password());
     let mut options = ClusterOptions::new(login.into())
         .kv_options(KvOptions::new().connect_timeout(connect))

@@ -174,9 +174,18 @@ mod tests {
 
     #[test]
     fn refusals_are_outcomes_and_the_rest_failures() {
-        assert_eq!(Refusal::of(&ErrorKind::DocumentNotFound), Some(Refusal::NotFound));
-        assert_eq!(Refusal::of(&ErrorKind::DocumentExists), Some(Refusal::Exists));
-        assert_eq!(Refusal::of(&ErrorKind::CasMismatch), Some(Refusal::CasMismatch));
+        assert_eq!(
+            Refusal::of(&ErrorKind::DocumentNotFound),
+            Some(Refusal::NotFound)
+        );
+        assert_eq!(
+            Refusal::of(&ErrorKind::DocumentExists),
+            Some(Refusal::Exists)
+        );
+        assert_eq!(
+            Refusal::of(&ErrorKind::CasMismatch),
+            Some(Refusal::CasMismatch)
+        );
         for failure in [
             ErrorKind::AuthenticationFailure,
             ErrorKind::ServerTimeout,

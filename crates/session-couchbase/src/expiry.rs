@@ -70,10 +70,20 @@ mod tests {
     #[test]
     fn short_lifetimes_round_up_to_whole_seconds() {
         let now = SystemTime::now();
-        assert_eq!(document_expiry(Duration::from_millis(1500), now).as_secs(), 2);
+        assert_eq!(
+            document_expiry(Duration::from_millis(1500), now).as_secs(),
+            2
+        );
         assert_eq!(document_expiry(Duration::from_millis(1), now).as_secs(), 1);
-        assert_eq!(document_expiry(Duration::ZERO, now).as_secs(), 1, "never 0 (= forever)");
-        assert_eq!(document_expiry(Duration::from_secs(3600), now).as_secs(), 3600);
+        assert_eq!(
+            document_expiry(Duration::ZERO, now).as_secs(),
+            1,
+            "never 0 (= forever)"
+        );
+        assert_eq!(
+            document_expiry(Duration::from_secs(3600), now).as_secs(),
+            3600
+        );
         let sent = sent_by_sdk(document_expiry(Duration::from_millis(1900), now), now);
         assert_eq!(sent, Ok(2), "the SDK would truncate 1.9 s to 1 s");
     }
@@ -86,7 +96,11 @@ mod tests {
             let sent = u64::from(sent_by_sdk(document_expiry(ttl, now), now).unwrap());
             // The server reads values up to 30 days as durations, larger ones as Unix
             // times: either way the document must end `days` from now.
-            let ends = if sent <= 30 * DAY { 1_800_000_000 + sent } else { sent };
+            let ends = if sent <= 30 * DAY {
+                1_800_000_000 + sent
+            } else {
+                sent
+            };
             assert_eq!(ends, 1_800_000_000 + days * DAY, "{days} days");
         }
     }
@@ -98,7 +112,10 @@ mod tests {
         let expiry = document_expiry(ttl, now);
         let sent = sent_by_sdk(expiry, now).expect("the SDK accepts it");
         assert!(u64::from(sent) >= LATEST_END - 2, "{sent}");
-        assert!(sent_by_sdk(ttl, now).is_err(), "uncut, the SDK refuses the write");
+        assert!(
+            sent_by_sdk(ttl, now).is_err(),
+            "uncut, the SDK refuses the write"
+        );
         // A clock already past 2106 still never yields 0.
         assert_eq!(document_expiry(ttl, at(LATEST_END + 5)).as_secs(), 1);
     }

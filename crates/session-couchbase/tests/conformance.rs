@@ -21,9 +21,12 @@ async fn conformance() {
     let config = server.config(&common::unique_prefix("conf"), &[]);
     let parsed = CouchbaseConfig::parse(&config).expect("config");
     let raw = Arc::new(
-        CouchbaseProvider::with_config(parsed, Lifetimes::sliding(std::time::Duration::from_secs(60)))
-            .await
-            .expect("a provider for the corruption hook"),
+        CouchbaseProvider::with_config(
+            parsed,
+            Lifetimes::sliding(std::time::Duration::from_secs(60)),
+        )
+        .await
+        .expect("a provider for the corruption hook"),
     );
     Suite::new("couchbase")
         .provider_config(config)

@@ -49,13 +49,18 @@ async fn concurrent_changes_to_one_session_are_merged_through_cas() {
     let Some(server) = common::server("merge") else {
         return;
     };
-    let manager = server.manager(&common::unique_prefix("merge"), &[], 60).await;
+    let manager = server
+        .manager(&common::unique_prefix("merge"), &[], 60)
+        .await;
     let mut client = Client::new();
     let first = start(&manager, &client).await;
     first.set("a", &1).await.unwrap();
     release_to(first, &mut client).await;
     // Both requests read the same CAS; each changes a key of its own.
-    let (left, right) = (start(&manager, &client).await, start(&manager, &client).await);
+    let (left, right) = (
+        start(&manager, &client).await,
+        start(&manager, &client).await,
+    );
     left.set("x", &10).await.unwrap();
     right.set("y", &20).await.unwrap();
     let (mut h1, mut h2) = (http::HeaderMap::new(), http::HeaderMap::new());
@@ -64,8 +69,16 @@ async fn concurrent_changes_to_one_session_are_merged_through_cas() {
     r2.unwrap();
     let after = start(&manager, &client).await;
     assert_eq!(after.get::<i64>("a").await.unwrap(), Some(1));
-    assert_eq!(after.get::<i64>("x").await.unwrap(), Some(10), "a lost update");
-    assert_eq!(after.get::<i64>("y").await.unwrap(), Some(20), "a lost update");
+    assert_eq!(
+        after.get::<i64>("x").await.unwrap(),
+        Some(10),
+        "a lost update"
+    );
+    assert_eq!(
+        after.get::<i64>("y").await.unwrap(),
+        Some(20),
+        "a lost update"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -107,14 +120,19 @@ async fn expiries_live_on_the_documents_even_past_30_days() {
     // A 60-day session: the SDK sends an absolute time, which must mean 60 days from now.
     let long = start(&manager, &Client::new()).await;
     long.set("remember", &true).await.unwrap();
-    long.set_expiry(Some(Expiry::OnInactivity(DAY * 60))).await.unwrap();
+    long.set_expiry(Some(Expiry::OnInactivity(DAY * 60)))
+        .await
+        .unwrap();
     let long_sid = long.id();
     long.release(&mut http::HeaderMap::new()).await.unwrap();
     let stored = stored_expiry(&raw, &long_sid)
         .await
         .expect("stored with an expiry");
     let wanted = unix_now() + (DAY * 60).as_secs() as i64;
-    assert!((stored - wanted).abs() <= 10, "expiry {stored}, wanted about {wanted}");
+    assert!(
+        (stored - wanted).abs() <= 10,
+        "expiry {stored}, wanted about {wanted}"
+    );
 
     // A 2-second session is gone after 2 seconds, without GC.
     let mut client = Client::new();
@@ -126,7 +144,11 @@ async fn expiries_live_on_the_documents_even_past_30_days() {
     assert!((stored - (unix_now() + 2)).abs() <= 2, "expiry {stored}");
     tokio::time::sleep(Duration::from_millis(3500)).await;
     let cx = Context::detached();
-    assert!(!manager.provider().session_exist(&cx, &short_sid).await.unwrap());
+    assert!(!manager
+        .provider()
+        .session_exist(&cx, &short_sid)
+        .await
+        .unwrap());
     let again = start(&manager, &client).await;
     assert!(again.is_new(), "an expired session was loaded");
     assert_eq!(again.get::<i64>("k").await.unwrap(), None);
@@ -143,7 +165,10 @@ async fn regenerate_moves_the_document_and_keeps_its_expiry() {
     let mut client = Client::new();
     let first = start(&manager, &client).await;
     first.set("user", "asta").await.unwrap();
-    first.set_expiry(Some(Expiry::OnInactivity(DAY * 40))).await.unwrap();
+    first
+        .set_expiry(Some(Expiry::OnInactivity(DAY * 40)))
+        .await
+        .unwrap();
     let old_sid = first.id();
     release_to(first, &mut client).await;
     let old_expiry = stored_expiry(&raw, &old_sid).await.unwrap();
@@ -153,10 +178,16 @@ async fn regenerate_moves_the_document_and_keeps_its_expiry() {
     let moved = start(&manager, &client).await;
     let new_sid = moved.id();
     assert_ne!(new_sid, old_sid);
-    assert_eq!(moved.get::<String>("user").await.unwrap().as_deref(), Some("asta"));
+    assert_eq!(
+        moved.get::<String>("user").await.unwrap().as_deref(),
+        Some("asta")
+    );
     assert_eq!(stored_expiry(&raw, &old_sid).await, None);
     let new_expiry = stored_expiry(&raw, &new_sid).await.unwrap();
-    assert!((new_expiry - old_expiry).abs() <= 2, "{old_expiry} -> {new_expiry}");
+    assert!(
+        (new_expiry - old_expiry).abs() <= 2,
+        "{old_expiry} -> {new_expiry}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

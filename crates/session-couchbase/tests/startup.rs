@@ -76,7 +76,10 @@ async fn a_malformed_string_is_a_configuration_error() {
         provider_config: "couchbase://127.0.0.1:0?username=app&password=hunter2".into(),
         ..ManagerConfig::default()
     };
-    let error = Manager::new("couchbase", config).await.err().expect("refused");
+    let error = Manager::new("couchbase", config)
+        .await
+        .err()
+        .expect("refused");
     let shown = error.to_string();
     assert!(matches!(error, session_core::Error::Config(_)), "{shown}");
     assert!(shown.contains("port `0`"), "{shown}");

@@ -103,10 +103,7 @@ fn parse_save_path(save_path: &str) -> Result<Draft, String> {
         }
         None => rest,
     };
-    let host = after_userinfo
-        .split(['/', '?'])
-        .next()
-        .unwrap_or_default();
+    let host = after_userinfo.split(['/', '?']).next().unwrap_or_default();
     let (name, port) = split_port(host)?;
     draft.tls = match port {
         None => https,

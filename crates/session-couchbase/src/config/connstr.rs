@@ -23,9 +23,11 @@ pub(super) fn parse(config: &str) -> Result<Draft, String> {
         "couchbase" => false,
         "couchbases" => true,
         "couchbase2" => {
-            return Err("scheme `couchbase2://` (the Couchbase2 protocol) is not supported by \
+            return Err(
+                "scheme `couchbase2://` (the Couchbase2 protocol) is not supported by \
                         the SDK this engine uses: use couchbase:// or couchbases://"
-                .into())
+                    .into(),
+            )
         }
         other => {
             return Err(format!(
@@ -61,7 +63,9 @@ pub(super) fn parse(config: &str) -> Result<Draft, String> {
     }
     for (key, value) in form_urlencoded::parse(query.as_bytes()) {
         if !draft.take(&key, &value)? {
-            draft.sdk_options.push((key.into_owned(), value.into_owned()));
+            draft
+                .sdk_options
+                .push((key.into_owned(), value.into_owned()));
         }
     }
     Ok(draft)
@@ -131,7 +135,9 @@ fn parse_seed(text: &str) -> Result<Seed, String> {
                 .parse::<u16>()
                 .ok()
                 .filter(|&n| n != 0)
-                .ok_or_else(|| format!("host `{text}`: port `{port}` is not a number from 1 to 65535"))?;
+                .ok_or_else(|| {
+                    format!("host `{text}`: port `{port}` is not a number from 1 to 65535")
+                })?;
             if HTTP_PORTS.contains(&number) {
                 return Err(format!(
                     "host `{text}`: {number} is the management (HTTP) port; a couchbase:// \

@@ -115,9 +115,11 @@ impl CouchbaseConfig {
     pub fn parse(config: &str) -> Result<Self, ConfigError> {
         let config = config.trim();
         let parsed = if config.is_empty() {
-            Err("it is empty; expected couchbase://host?username=…&password=…&bucket=… \
+            Err(
+                "it is empty; expected couchbase://host?username=…&password=…&bucket=… \
                  or beego's http://user:pass@host:8091,default,bucket"
-                .to_owned())
+                    .to_owned(),
+            )
         } else if config.starts_with('{') {
             beego::parse_json(config)
         } else if starts_with_ignore_case(config, "http://")

@@ -54,7 +54,10 @@ fn every_parameter_and_sdk_options_pass_through() {
     assert_eq!(c.kv_timeout, Duration::from_millis(500));
     assert_eq!(c.query_timeout, Duration::from_secs(20));
     assert_eq!(c.counting, Counting::Off);
-    assert_eq!(c.ca_cert.as_deref(), Some(std::path::Path::new("/etc/cb/ca.pem")));
+    assert_eq!(
+        c.ca_cert.as_deref(),
+        Some(std::path::Path::new("/etc/cb/ca.pem"))
+    );
     assert_eq!(c.seed_addresses(), ["[::1]:11207", "db2:11207"]);
     assert_eq!(
         c.connection_string(),
@@ -74,7 +77,10 @@ fn beego_comma_form() {
     assert_eq!(c.bucket, "bucketname");
     let c = parse("https://u:s3cret@cb.local,,b");
     assert!(c.tls);
-    assert_eq!(parse("http://u:s3cret@h:18091/pools,default,b").seed_addresses(), ["h:11207"]);
+    assert_eq!(
+        parse("http://u:s3cret@h:18091/pools,default,b").seed_addresses(),
+        ["h:11207"]
+    );
 }
 
 #[test]
@@ -97,26 +103,50 @@ fn malformed_strings_name_the_part_and_hide_the_password() {
     for (config, names) in [
         ("", "empty"),
         ("redis://h", "scheme `redis://`"),
-        ("couchbase2://h?username=u&password=s3cret&bucket=b", "couchbase2"),
-        ("couchbase://?username=u&password=s3cret&bucket=b", "no host"),
-        ("couchbase://h:99999?username=u&password=s3cret&bucket=b", "port `99999`"),
-        ("couchbase://h:8091?username=u&password=s3cret&bucket=b", "management (HTTP) port"),
+        (
+            "couchbase2://h?username=u&password=s3cret&bucket=b",
+            "couchbase2",
+        ),
+        (
+            "couchbase://?username=u&password=s3cret&bucket=b",
+            "no host",
+        ),
+        (
+            "couchbase://h:99999?username=u&password=s3cret&bucket=b",
+            "port `99999`",
+        ),
+        (
+            "couchbase://h:8091?username=u&password=s3cret&bucket=b",
+            "management (HTTP) port",
+        ),
         ("couchbase://h?password=s3cret&bucket=b", "no username"),
         ("couchbase://u@h?bucket=b", "no password"),
         ("couchbase://u:s3cret@h", "no bucket"),
         ("couchbase://u:s3cret@h/b`x", "bucket `b`x`"),
         ("couchbase://u:s3cret@h/b?collection=_x", "collection `_x`"),
-        ("couchbase://u:s3cret@h/b?kv_timeout=soon", "parameter `kv_timeout`"),
+        (
+            "couchbase://u:s3cret@h/b?kv_timeout=soon",
+            "parameter `kv_timeout`",
+        ),
         ("couchbase://u:s3cret@h/b?count=maybe", "parameter `count`"),
         ("couchbase://u:s3cret@h/b?ca_cert=/ca.pem", "couchbases://"),
-        ("couchbase://u:s3cret@h/b?password=hunter2", "`password` is given twice"),
-        ("couchbase://u:s3cret@h/b?prefix=a%20b", "parameter `prefix`"),
+        (
+            "couchbase://u:s3cret@h/b?password=hunter2",
+            "`password` is given twice",
+        ),
+        (
+            "couchbase://u:s3cret@h/b?prefix=a%20b",
+            "parameter `prefix`",
+        ),
         ("couchbase://u:pa?ss@h/b", "percent-encode"),
         ("couchbase://u:s3cret@h o/b", "host `h o`"),
         ("http://u:s3cret@h:9000,default,b", "port 9000"),
         ("http://u:s3cret@h:8091,mypool,b", "pool `mypool`"),
         ("http://u:s3cret@h:8091,default,b,extra", "too many"),
-        (r#"{"save_path":"http://u:s3cret@h","colour":"red"}"#, "unknown key `colour`"),
+        (
+            r#"{"save_path":"http://u:s3cret@h","colour":"red"}"#,
+            "unknown key `colour`",
+        ),
         (r#"{"pool":"default"}"#, "needs `save_path`"),
         (r#"{"save_path":"http://u:s3cret@h","#, "not valid JSON"),
     ] {

@@ -51,7 +51,11 @@ pub fn server(test: &str) -> Option<Server> {
         );
         return None;
     };
-    let missing: Vec<&str> = VARS[1..].iter().copied().filter(|v| var(v).is_none()).collect();
+    let missing: Vec<&str> = VARS[1..]
+        .iter()
+        .copied()
+        .filter(|v| var(v).is_none())
+        .collect();
     assert!(
         missing.is_empty(),
         "COUCHBASE_CONNSTR is set but {} not: set all of {}",
@@ -90,7 +94,12 @@ impl Server {
 
     /// A manager on this server with `prefix`, `extra` parameters and `max_lifetime`
     /// seconds.
-    pub async fn manager(&self, prefix: &str, extra: &[(&str, &str)], max_lifetime: u64) -> Manager {
+    pub async fn manager(
+        &self,
+        prefix: &str,
+        extra: &[(&str, &str)],
+        max_lifetime: u64,
+    ) -> Manager {
         let config = ManagerConfig {
             provider_config: self.config(prefix, extra),
             max_lifetime,
