@@ -78,8 +78,7 @@ async fn a_malformed_string_is_a_configuration_error() {
     };
     let error = Manager::new("couchbase", config)
         .await
-        .err()
-        .expect("refused");
+        .expect_err("refused");
     let shown = error.to_string();
     assert!(matches!(error, session_core::Error::Config(_)), "{shown}");
     assert!(shown.contains("port `0`"), "{shown}");
