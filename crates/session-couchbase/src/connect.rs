@@ -9,6 +9,9 @@
 //!   fails;
 //! - the bucket did not open: does the cluster know the bucket?
 //! - the collection did not answer: the SDK waits for an unknown collection to appear.
+//!
+//! Once the bucket is open every later call finds it at once, so the SDK's race on the
+//! first wait (see [`connect`]'s bucket step) matters only here.
 
 use std::time::Duration;
 
@@ -28,6 +31,9 @@ use crate::errors::{SdkError, StartupError};
 
 /// The longest time kept back from the connect timeout to find out why a step failed.
 const MAX_DIAGNOSIS: Duration = Duration::from_secs(2);
+
+/// How long one wait for the bucket lasts before it is asked again.
+const READY_SLICE: Duration = Duration::from_millis(500);
 
 /// A key no session has: reading it checks the collection answers.
 const PROBE_KEY: &str = "session-couchbase:probe";
@@ -57,8 +63,18 @@ pub(crate) async fn connect(config: &CouchbaseConfig) -> Result<Connected, Start
         Err(_) => return Err(why_no_login(config, diagnosis).await),
     };
     let bucket = cluster.bucket(config.bucket.as_str());
-    let ready = WaitUntilReadyOptions::new().service_types(vec![ServiceType::KV]);
-    match timeout_at(deadline, bucket.wait_until_ready(ready)).await {
+    // Asked in slices: the SDK's first wait for a bucket can miss the wake-up that the
+    // bucket is open (`CouchbaseAgentProvider::get_agent` checks, then waits, and a
+    // notification in between is lost), and then waits forever; a new ask sees it at once.
+    let ready = async {
+        loop {
+            let ready = WaitUntilReadyOptions::new().service_types(vec![ServiceType::KV]);
+            if let Ok(answer) = timeout(READY_SLICE, bucket.wait_until_ready(ready)).await {
+                return answer;
+            }
+        }
+    };
+    match timeout_at(deadline, ready).await {
         Ok(Ok(())) => {}
         Ok(Err(error)) => return Err(bucket_error(config, SdkError::new(&error, None))),
         Err(_) => return Err(why_no_bucket(&cluster, config, diagnosis).await),

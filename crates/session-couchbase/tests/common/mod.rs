@@ -11,6 +11,8 @@ use std::io::Write;
 
 use session_core::conformance::Client;
 use session_core::{Manager, ManagerConfig, Session};
+// Links the engine, so `Manager::new("couchbase", …)` finds it.
+use session_couchbase as _;
 
 /// The variables, in the order the skip line names them.
 pub const VARS: [&str; 4] = [
