@@ -9,7 +9,7 @@
 //!
 //! Environment: an engine's variable (`MYSQL_URL`, `POSTGRES_URL`, `REDIS_URL`,
 //! `REDIS_CLUSTER_URLS`, `REDIS_SENTINEL_URLS` with `REDIS_SENTINEL_MASTER`,
-//! `MEMCACHE_SERVERS`, `COUCHBASE_URL`) points its tests at an external server instead of a
+//! `MEMCACHE_SERVERS`, `COUCHBASE_CONNSTR`) points its tests at an external server instead of a
 //! throwaway one; `SESSION_SKIP=mysql,couchbase` skips engines; `XTASK_SERVER_USER` names the
 //! unprivileged user servers run as when xtask runs as root (default `nobody`).
 
@@ -45,7 +45,7 @@ ARGS after -- go to every test executable (e.g. -- --nocapture).
 
 environment:
   MYSQL_URL, POSTGRES_URL, REDIS_URL, REDIS_CLUSTER_URLS, REDIS_SENTINEL_URLS,
-  MEMCACHE_SERVERS, COUCHBASE_URL
+  MEMCACHE_SERVERS, COUCHBASE_CONNSTR
                       use this external server instead of starting one
                       (`;` separates several; REDIS_SENTINEL_MASTER names the
                       sentinels' master, default mymaster)
