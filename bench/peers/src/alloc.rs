@@ -10,10 +10,26 @@
 //! allocator.
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicIsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicIsize, Ordering};
 
 static LIVE_BYTES: AtomicIsize = AtomicIsize::new(0);
 static LIVE_BLOCKS: AtomicIsize = AtomicIsize::new(0);
+/// Counting is switched off for timings on several threads: two threads adding to the same
+/// counters would contend on their cache line, a global lock of the allocator's own.
+static ON: AtomicBool = AtomicBool::new(true);
+
+/// Switches counting on or off (on at start). The counts only mean something for blocks
+/// allocated and freed while it is on.
+pub fn set_counting(on: bool) {
+    ON.store(on, Ordering::Relaxed);
+}
+
+fn add(bytes: isize, blocks: isize) {
+    if ON.load(Ordering::Relaxed) {
+        LIVE_BYTES.fetch_add(bytes, Ordering::Relaxed);
+        LIVE_BLOCKS.fetch_add(blocks, Ordering::Relaxed);
+    }
+}
 
 /// The system allocator, counting what is live.
 #[derive(Debug, Clone, Copy, Default)]
@@ -24,23 +40,20 @@ unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         let ptr = System.alloc(layout);
         if !ptr.is_null() {
-            LIVE_BYTES.fetch_add(layout.size() as isize, Ordering::Relaxed);
-            LIVE_BLOCKS.fetch_add(1, Ordering::Relaxed);
+            add(layout.size() as isize, 1);
         }
         ptr
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         System.dealloc(ptr, layout);
-        LIVE_BYTES.fetch_sub(layout.size() as isize, Ordering::Relaxed);
-        LIVE_BLOCKS.fetch_sub(1, Ordering::Relaxed);
+        add(-(layout.size() as isize), -1);
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         let ptr = System.alloc_zeroed(layout);
         if !ptr.is_null() {
-            LIVE_BYTES.fetch_add(layout.size() as isize, Ordering::Relaxed);
-            LIVE_BLOCKS.fetch_add(1, Ordering::Relaxed);
+            add(layout.size() as isize, 1);
         }
         ptr
     }

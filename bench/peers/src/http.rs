@@ -92,6 +92,22 @@ impl Drop for Server {
     }
 }
 
+/// The body of `GET path` on `addr` (a bare HTTP/1.1 exchange, for checks).
+pub fn get_text(addr: SocketAddr, path: &str) -> Result<String, BoxError> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr)?;
+    stream.set_read_timeout(Some(Duration::from_secs(5)))?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )?;
+    let mut text = String::new();
+    stream.read_to_string(&mut text)?;
+    Ok(text
+        .split_once("\r\n\r\n")
+        .map_or(text.clone(), |(_, body)| body.to_owned()))
+}
+
 /// The script that keeps cookies per connection.
 pub fn script() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("wrk/cookies.lua")

@@ -72,8 +72,8 @@ impl Default for Plan {
     fn default() -> Self {
         Plan {
             rounds: 20,
-            batch_time: Duration::from_millis(20),
-            min_requests: 20,
+            batch_time: Duration::from_millis(50),
+            min_requests: 30,
             max_requests: 20_000,
         }
     }
