@@ -5,8 +5,8 @@
 //! - `conformance [ENGINE...] [-- ARGS]`: the same for the engines' test executables only.
 //! - `bench [ARGS]`: start the servers and run `cargo bench` with `ARGS`.
 //! - `bench --peers [PART...] [-- ARGS]`: start the servers and run the side-by-side
-//!   benchmarks of `bench/peers` (parts `side-by-side`, `scale`, `over-http`; default all),
-//!   which rewrite `BENCHMARKS.md`.
+//!   benchmarks of `bench/peers` (parts `side-by-side`, `scale`, `over-http`,
+//!   `instructions`; default all, `ARGS` go to each), which rewrite `BENCHMARKS.md`.
 //! - `servers [ENGINE...]`: start the servers, print their environment variables, wait for
 //!   Ctrl-C.
 //!
@@ -44,7 +44,8 @@ commands:
   conformance [ENGINE...] [-- ARGS]  only the engines' tests
   bench [ARGS]                       cargo bench --workspace ARGS against throwaway servers
   bench --peers [PART...] [-- ARGS]  bench/peers side by side with tower-sessions (parts:
-                                     side-by-side, scale, over-http); writes BENCHMARKS.md
+                                     side-by-side, scale, over-http, instructions);
+                                     writes BENCHMARKS.md
   servers [ENGINE...]                start servers, print their variables, wait for Ctrl-C
 
 ARGS after -- go to every test executable (e.g. -- --nocapture).

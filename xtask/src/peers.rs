@@ -14,8 +14,9 @@ use crate::{child, launch};
 /// The harness, relative to the workspace root.
 pub const MANIFEST: &str = "bench/peers/Cargo.toml";
 
-/// The parts, as binaries of the harness, in the order they run.
-pub const PARTS: [&str; 3] = ["side_by_side", "scale", "over_http"];
+/// The parts, as binaries of the harness, in the order they run (`instructions` runs
+/// `side_by_side` under callgrind).
+pub const PARTS: [&str; 4] = ["side_by_side", "scale", "over_http", "instructions"];
 
 /// Engines whose servers the benchmarks use (the peers and raw clients share them).
 const SERVER_ENGINES: [&str; 4] = ["postgres", "mysql", "redis", "memcache"];
@@ -60,6 +61,23 @@ pub fn run(names: &[String], args: &[String]) -> Result<ExitCode, String> {
         ));
     }
     let manifest = workspace.root.join(MANIFEST);
+    // Every binary at once: a part may run another (instructions runs side_by_side).
+    let mut build = Command::new(workspace::cargo());
+    build
+        .args(["build", "--release", "--bins", "--manifest-path"])
+        .arg(&manifest)
+        .arg("--target-dir")
+        .arg(&workspace.target_dir)
+        .stdin(Stdio::null());
+    match wait_for(
+        build
+            .spawn()
+            .map_err(|err| format!("running cargo build: {err}"))?,
+    )? {
+        Some(true) => {}
+        Some(false) => return Err("building bench/peers failed".into()),
+        None => return Ok(ExitCode::from(INTERRUPTED_EXIT)),
+    }
     for part in parts {
         let mut command_line = format!("cargo xtask bench --peers {}", part.replace('_', "-"));
         if !args.is_empty() {
@@ -78,17 +96,24 @@ pub fn run(names: &[String], args: &[String]) -> Result<ExitCode, String> {
             .stdin(Stdio::null())
             .spawn()
             .map_err(|err| format!("running cargo run for {part}: {err}"))?;
-        let status = match child::wait(&mut process) {
-            Ok(status) => status,
-            Err(child::WaitError::Interrupted) => return Ok(ExitCode::from(INTERRUPTED_EXIT)),
-            Err(err) => return Err(err.to_string()),
-        };
-        if !status.success() {
-            return Err(format!("{part} failed ({status})"));
+        match wait_for(process)? {
+            Some(true) => {}
+            Some(false) => return Err(format!("{part} failed")),
+            None => return Ok(ExitCode::from(INTERRUPTED_EXIT)),
         }
     }
     drop(launch);
     Ok(ExitCode::SUCCESS)
+}
+
+/// Waits for `process`: whether it succeeded, `None` when Ctrl-C stopped it (the caller
+/// returns, which stops the servers).
+fn wait_for(mut process: std::process::Child) -> Result<Option<bool>, String> {
+    match child::wait(&mut process) {
+        Ok(status) => Ok(Some(status.success())),
+        Err(child::WaitError::Interrupted) => Ok(None),
+        Err(err) => Err(err.to_string()),
+    }
 }
 
 #[cfg(test)]

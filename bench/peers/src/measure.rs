@@ -71,8 +71,8 @@ pub struct Plan {
 impl Default for Plan {
     fn default() -> Self {
         Plan {
-            rounds: 20,
-            batch_time: Duration::from_millis(50),
+            rounds: 60,
+            batch_time: Duration::from_millis(10),
             min_requests: 30,
             max_requests: 20_000,
         }
