@@ -88,27 +88,66 @@ fn total(file: &Path) -> Result<f64, BoxError> {
         .ok_or_else(|| format!("no totals in {}", file.display()).into())
 }
 
-/// `callgrind_annotate --inclusive=yes`: the first `TOP` function lines, shortened.
-fn top_inclusive(file: &Path, n: u32) -> Result<String, BoxError> {
+/// The function of a `callgrind_annotate` line (`file:function [object]`), without its file.
+fn function_of(text: &str) -> String {
+    let text = text.trim();
+    // A percentage in parentheses comes first when inclusive counts exceed the total.
+    let text = match text.strip_prefix('(') {
+        Some(rest) => rest.split_once(')').map_or(rest, |(_, r)| r).trim(),
+        None => text,
+    };
+    let text = text.rsplit_once(" [").map_or(text, |(name, _)| name);
+    let name = [".rs:", ".c:", ".h:", ".S:", "???:"]
+        .iter()
+        .filter_map(|sep| text.find(sep).map(|i| &text[i + sep.len()..]))
+        .next()
+        .unwrap_or(text);
+    name.chars().take(140).collect()
+}
+
+/// The first `top` functions of `callgrind_annotate` on `file` (`inclusive` or self
+/// costs) per request, leaving out those above `ceiling` of the total (the runtime and
+/// `oneshot` wrappers every contender shares) and repeats.
+fn top_costs(
+    file: &Path,
+    n: u32,
+    inclusive: bool,
+    top: usize,
+    ceiling: f64,
+) -> Result<String, BoxError> {
     let output = Command::new("callgrind_annotate")
-        .args(["--inclusive=yes", "--threshold=100"])
+        .arg(format!(
+            "--inclusive={}",
+            if inclusive { "yes" } else { "no" }
+        ))
+        .arg("--threshold=100")
         .arg(file)
-        .output()?;
+        .output()
+        .map_err(|e| format!("running callgrind_annotate: {e}"))?;
     let text = String::from_utf8_lossy(&output.stdout);
+    let total = total(file)?;
+    let mut seen = std::collections::HashSet::new();
     let mut lines = Vec::new();
     for line in text.lines() {
-        let line = line.trim();
-        let Some((count, rest)) = line.split_once(' ') else {
+        let Some((count, rest)) = line.trim().split_once(' ') else {
             continue;
         };
         let Ok(count) = count.replace(',', "").parse::<f64>() else {
             continue;
         };
-        let name = rest.trim().trim_start_matches("(100.0%)").trim();
-        let name = name.split_once('[').map_or(name, |(n, _)| n).trim();
-        let short: String = name.chars().take(150).collect();
-        lines.push(format!("{:>8.0}  {short}", count / f64::from(n)));
-        if lines.len() == TOP {
+        if rest.contains("PROGRAM TOTALS") || count > total * ceiling {
+            continue;
+        }
+        let name = function_of(rest);
+        if !seen.insert(name.clone()) {
+            continue;
+        }
+        lines.push(format!(
+            "{:>7.0} {:>5.1} %  {name}",
+            count / f64::from(n),
+            100.0 * count / total
+        ));
+        if lines.len() == top {
             break;
         }
     }
@@ -144,7 +183,9 @@ fn run() -> Result<(), BoxError> {
             let file = profile(&exe, dir.path(), who, scenario, n)?;
             per.insert((who, scenario), total(&file)? / f64::from(n));
             if who == "ours on memory" {
-                tops.push((scenario, top_inclusive(&file, n)?));
+                let inclusive = top_costs(&file, n, true, TOP, 0.9)?;
+                let exclusive = top_costs(&file, n, false, 20, 1.0)?;
+                tops.push((scenario, inclusive, exclusive));
             }
             eprintln!("instructions: {who} {} done", scenario.name());
         }
@@ -183,10 +224,12 @@ fn run() -> Result<(), BoxError> {
         &["contender", "cycle", "read-only", "new visitor"],
         &rows,
     ));
-    for (scenario, top) in tops {
+    for (scenario, inclusive, exclusive) in tops {
         out.push_str(&format!(
-            "\nOur memory engine, {}: top inclusive costs, instructions per request \
-             (`callgrind_annotate --inclusive=yes`):\n\n```\n{top}\n```\n",
+            "\nOur memory engine, {}: instructions per request and share of the request. \
+             Inclusive (`callgrind_annotate --inclusive=yes`; the runtime and `oneshot` \
+             wrappers above 90 % left out):\n\n```\n{inclusive}\n```\n\nSelf \
+             (exclusive) costs:\n\n```\n{exclusive}\n```\n",
             scenario.name()
         ));
     }
