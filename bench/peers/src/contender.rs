@@ -130,7 +130,12 @@ impl Contender {
     /// Runs `requests` requests of `scenario` one after the other and returns how long they
     /// took. Fails if any answer is not a success.
     pub async fn batch(&self, scenario: Scenario, requests: u32) -> Result<Duration, BoxError> {
-        let (elapsed, failed) = timed_batch(&self.router, scenario, &self.cookie, requests).await;
+        Ok(self.timed(scenario, requests).await?.wall)
+    }
+
+    /// [`batch`](Self::batch), with the thread's CPU time too.
+    pub async fn timed(&self, scenario: Scenario, requests: u32) -> Result<Timing, BoxError> {
+        let (timing, failed) = timed_batch(&self.router, scenario, &self.cookie, requests).await;
         if failed > 0 {
             return Err(format!(
                 "{}: {failed} of {requests} {} requests failed",
@@ -139,7 +144,7 @@ impl Contender {
             )
             .into());
         }
-        Ok(elapsed)
+        Ok(timing)
     }
 
     /// Runs `requests` requests of `scenario` and returns the store commands per request
@@ -158,6 +163,30 @@ impl Contender {
     }
 }
 
+/// How long a batch took.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timing {
+    /// Wall-clock time.
+    pub wall: Duration,
+    /// CPU time of the measuring thread (user and system): on a loaded machine it leaves
+    /// out the time the thread waited for a core, and also the time it waited for a server.
+    pub cpu: Duration,
+}
+
+/// The CPU time this thread has used (`CLOCK_THREAD_CPUTIME_ID`).
+pub fn thread_cpu_time() -> Duration {
+    let mut now = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `now` is a valid timespec for the call to fill.
+    let status = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut now) };
+    if status != 0 {
+        return Duration::ZERO;
+    }
+    Duration::new(now.tv_sec as u64, now.tv_nsec as u32)
+}
+
 /// The measured loop, kept out of line so that profilers can select it
 /// (`valgrind --toggle-collect='*timed_batch*'`). Returns the time and the failures.
 #[inline(never)]
@@ -166,8 +195,9 @@ pub async fn timed_batch(
     scenario: Scenario,
     cookie: &HeaderValue,
     requests: u32,
-) -> (Duration, u32) {
+) -> (Timing, u32) {
     let mut failed = 0;
+    let cpu = thread_cpu_time();
     let start = Instant::now();
     for _ in 0..requests {
         match router.clone().oneshot(scenario.request(cookie)).await {
@@ -175,5 +205,10 @@ pub async fn timed_batch(
             _ => failed += 1,
         }
     }
-    (start.elapsed(), failed)
+    let wall = start.elapsed();
+    let timing = Timing {
+        wall,
+        cpu: thread_cpu_time().saturating_sub(cpu),
+    };
+    (timing, failed)
 }

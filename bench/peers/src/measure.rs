@@ -84,6 +84,8 @@ impl Default for Plan {
 pub struct Samples {
     /// Per (contender index, scenario): nanoseconds per request, one per round.
     pub ns: BTreeMap<(usize, Scenario), Vec<f64>>,
+    /// The same batches in the measuring thread's CPU time.
+    pub cpu_ns: BTreeMap<(usize, Scenario), Vec<f64>>,
     /// Per (contender index, scenario): requests per batch.
     pub batch: BTreeMap<(usize, Scenario), u32>,
 }
@@ -97,8 +99,12 @@ async fn calibrate(
     for (index, contender) in contenders.iter().enumerate() {
         for scenario in Scenario::ALL {
             contender.batch(scenario, 50).await?;
-            let probe = 200;
-            let took = contender.batch(scenario, probe).await?;
+            // The fastest of three probes: the one the machine disturbed least.
+            let probe = 100;
+            let mut took = Duration::MAX;
+            for _ in 0..3 {
+                took = took.min(contender.batch(scenario, probe).await?);
+            }
             let per = took.as_secs_f64() / f64::from(probe);
             let size = (plan.batch_time.as_secs_f64() / per.max(1e-9)) as u32;
             sizes.insert(
@@ -134,12 +140,18 @@ pub async fn alternate(
         }
         for (index, scenario) in order {
             let requests = sizes[&(index, scenario)];
-            let took = contenders[index].batch(scenario, requests).await?;
+            let took = contenders[index].timed(scenario, requests).await?;
+            let per = |d: Duration| d.as_nanos() as f64 / f64::from(requests);
             samples
                 .ns
                 .entry((index, scenario))
                 .or_default()
-                .push(took.as_nanos() as f64 / f64::from(requests));
+                .push(per(took.wall));
+            samples
+                .cpu_ns
+                .entry((index, scenario))
+                .or_default()
+                .push(per(took.cpu));
         }
         progress(round, started.elapsed());
     }

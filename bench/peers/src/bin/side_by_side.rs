@@ -5,6 +5,7 @@
 //! `side_by_side --profile CONTENDER SCENARIO REQUESTS` runs one job only (for callgrind:
 //! `valgrind --tool=callgrind --collect-atstart=no --toggle-collect='*timed_batch*'`).
 
+use std::collections::BTreeMap;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -161,7 +162,7 @@ async fn run() -> Result<(), BoxError> {
         eprintln!(
             "{who} {}: {} ns per request, {failed} failed",
             scenario.name(),
-            took.as_nanos() / u128::from(*n)
+            took.wall.as_nanos() / u128::from(*n)
         );
         return Ok(());
     }
@@ -220,13 +221,13 @@ fn find(all: &[Contender], who: &str, store: &str) -> Option<usize> {
 /// `(a - base) / (b - base)` on the medians of the series, and on their minima (the
 /// batches the machine disturbed least).
 fn ratio_above(
-    samples: &Samples,
+    series: &BTreeMap<(usize, Scenario), Vec<f64>>,
     a: usize,
     b: usize,
     base: Option<usize>,
     scenario: Scenario,
 ) -> Option<(f64, f64)> {
-    let summary = |i: usize| samples.ns.get(&(i, scenario)).and_then(|s| Summary::of(s));
+    let summary = |i: usize| series.get(&(i, scenario)).and_then(|s| Summary::of(s));
     let (sa, sb) = (summary(a)?, summary(b)?);
     let sbase = match base {
         Some(i) => summary(i)?,
@@ -322,10 +323,44 @@ fn section(
         ],
         &rows,
     ));
+    let mut cpu_rows = Vec::new();
+    for (i, contender) in all.iter().enumerate() {
+        if contender.counted != session_peers_bench::counters::Counted::Nothing {
+            continue;
+        }
+        let mut row = vec![contender.store.clone(), contender.who.clone()];
+        for scenario in Scenario::ALL {
+            row.push(cell(
+                samples
+                    .cpu_ns
+                    .get(&(i, scenario))
+                    .and_then(|s| Summary::of(s)),
+            ));
+        }
+        cpu_rows.push(row);
+    }
+    cpu_rows.sort_by(|a, b| a[0].cmp(&b[0]));
+    out.push_str(
+        "\nThe in-process stores again, in the measuring thread's CPU time over the same \
+         batches (user + system, `CLOCK_THREAD_CPUTIME_ID`): the time the thread waited for \
+         a core while the machine's other builds ran is left out, so these drift far less \
+         than the wall clock.\n\n",
+    );
+    out.push_str(&report::table(
+        &[
+            "store",
+            "contender",
+            "cycle CPU ns",
+            "read-only CPU ns",
+            "new visitor CPU ns",
+        ],
+        &cpu_rows,
+    ));
     out.push_str("\n### Ratios (issue 13's targets), of the medians (and of the minima)\n\n");
     let limit = find(all, "limit", "memory");
     let mut ratio_rows = Vec::new();
     let mut add = |what: &str,
+                   series: &BTreeMap<(usize, Scenario), Vec<f64>>,
                    a: Option<usize>,
                    b: Option<usize>,
                    base: Option<usize>,
@@ -333,7 +368,7 @@ fn section(
         let mut row = vec![what.to_owned()];
         for scenario in Scenario::ALL {
             let summary = match (a, b) {
-                (Some(a), Some(b)) => ratio_above(samples, a, b, base, scenario),
+                (Some(a), Some(b)) => ratio_above(series, a, b, base, scenario),
                 _ => None,
             };
             // The Redis target is for cycle and read-only only.
@@ -345,7 +380,16 @@ fn section(
     };
     let ours = |store| find(all, "ours", store);
     add(
-        "memory: (ours − limit) / (tower-sessions MemoryStore − limit)",
+        "memory, thread CPU time: (ours − limit) / (tower-sessions MemoryStore − limit)",
+        &samples.cpu_ns,
+        ours("memory"),
+        find(all, "tower-sessions 0.15", "memory"),
+        limit,
+        Some(("≤ 0.5", &|r| r <= 0.5)),
+    );
+    add(
+        "memory, wall clock: (ours − limit) / (tower-sessions MemoryStore − limit)",
+        &samples.ns,
         ours("memory"),
         find(all, "tower-sessions 0.15", "memory"),
         limit,
@@ -353,6 +397,7 @@ fn section(
     );
     add(
         "postgres: (ours − limit) / (tower-sessions sqlx store − limit)",
+        &samples.ns,
         ours("postgres"),
         find(all, "tower-sessions 0.14", "postgres"),
         limit,
@@ -361,13 +406,15 @@ fn section(
     let raw_redis = find(all, "raw redis-rs", "redis");
     add(
         "redis: ours / raw redis-rs (cycle: GET+SET, read: GET)",
+        &samples.ns,
         ours("redis"),
         raw_redis,
         None,
         Some(("≤ 1.05", &|r| r <= 1.05)),
     );
     add(
-        "for reference, memory: ours / tower-sessions MemoryStore",
+        "for reference, memory, CPU time: ours / tower-sessions MemoryStore",
+        &samples.cpu_ns,
         ours("memory"),
         find(all, "tower-sessions 0.15", "memory"),
         None,
@@ -375,6 +422,7 @@ fn section(
     );
     add(
         "for reference, postgres: ours / raw sqlx",
+        &samples.ns,
         ours("postgres"),
         find(all, "raw sqlx", "postgres"),
         None,
@@ -382,6 +430,7 @@ fn section(
     );
     add(
         "for reference, redis: tower-sessions redis store / raw redis-rs",
+        &samples.ns,
         find(all, "tower-sessions 0.14", "redis"),
         raw_redis,
         None,
