@@ -1,9 +1,16 @@
 //! A counting global allocator: the live heap bytes and allocations of the process, for
 //! the memory a session costs. Declare it in a binary that wants the counts:
 //!
-//! ```ignore
+//! ```
 //! #[global_allocator]
 //! static ALLOC: session_peers_bench::alloc::Counting = session_peers_bench::alloc::Counting;
+//!
+//! fn main() {
+//!     let before = session_peers_bench::alloc::live().0;
+//!     let block = vec![0u8; 4096];
+//!     assert!(session_peers_bench::alloc::live().0 >= before + 4096);
+//!     drop(block);
+//! }
 //! ```
 //!
 //! Only the `scale` binary does: the side-by-side figures are taken with the plain system

@@ -22,7 +22,7 @@
 //!
 //! ```no_run
 //! # #[tokio::main(flavor = "current_thread")]
-//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # async fn main() -> Result<(), session_peers_bench::BoxError> {
 //! use session_peers_bench::{contender::Contender, scenario::Scenario};
 //!
 //! let limit = Contender::prepare("limit", "memory", session_peers_bench::limit::router()).await?;

@@ -8,9 +8,11 @@ use std::path::{Path, PathBuf};
 const HEAD: &str = "# Benchmarks\n\n\
 Whole requests as a user sees them, through axum, written by `bench/peers` \
 (`cargo xtask bench --peers`). Each section comes from one run of one binary and says \
-its command and machine. The machine is a shared 2-core VM with other builds running: \
-absolute figures drift (2x from hour to hour), so only ratios between contenders measured \
-in the same run, in alternating batches, mean anything.\n";
+its command and machine. The machine is a shared 2-core VM with other builds running (its \
+load average is in each section): absolute wall-clock figures drift (2x from hour to hour), \
+so only ratios between contenders measured in the same run, in alternating batches, mean \
+anything. The steadiest figures are the thread CPU times of the in-process stores and the \
+instruction counts under callgrind.\n";
 
 /// The sections in the order a new file gets them.
 pub const SECTIONS: [&str; 4] = ["side-by-side", "scale", "over-http", "profile"];
@@ -43,7 +45,7 @@ pub fn replace_section(text: &str, name: &str, body: &str) -> String {
         .find_map(|later| text.find(&format!("<!-- begin {later} -->")));
     match next {
         Some(at) => format!("{}{block}\n\n{}", &text[..at], &text[at..]),
-        None => format!("{}\n{block}\n", text.trim_end()),
+        None => format!("{}\n\n{block}\n", text.trim_end()),
     }
 }
 
