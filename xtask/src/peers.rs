@@ -84,7 +84,7 @@ pub fn run(names: &[String], args: &[String]) -> Result<ExitCode, String> {
             command_line.push_str(&format!(" -- {}", args.join(" ")));
         }
         eprintln!("xtask: {command_line}");
-        let mut process = Command::new(workspace::cargo())
+        let process = Command::new(workspace::cargo())
             .args(["run", "--release", "--manifest-path"])
             .arg(&manifest)
             .arg("--target-dir")
