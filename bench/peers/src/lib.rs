@@ -43,7 +43,9 @@ pub mod measure;
 pub mod peers;
 pub mod raw;
 pub mod report;
+pub mod scale;
 pub mod scenario;
+pub mod side_report;
 pub mod tower_demo;
 
 /// Why a benchmark could not run (a contender misbehaves, a server is unreachable…).
