@@ -4,6 +4,9 @@
 //!   engines present in the workspace, run all tests and doc tests, print a summary.
 //! - `conformance [ENGINE...] [-- ARGS]`: the same for the engines' test executables only.
 //! - `bench [ARGS]`: start the servers and run `cargo bench` with `ARGS`.
+//! - `bench --peers [PART...] [-- ARGS]`: start the servers and run the side-by-side
+//!   benchmarks of `bench/peers` (parts `side-by-side`, `scale`, `over-http`,
+//!   `instructions`; default all, `ARGS` go to each), which rewrite `BENCHMARKS.md`.
 //! - `servers [ENGINE...]`: start the servers, print their environment variables, wait for
 //!   Ctrl-C.
 //!
@@ -16,6 +19,7 @@
 mod child;
 mod engines;
 mod launch;
+mod peers;
 mod report;
 mod testrun;
 mod workspace;
@@ -39,6 +43,9 @@ commands:
   test [-- ARGS]                     all tests against throwaway servers, then doc tests
   conformance [ENGINE...] [-- ARGS]  only the engines' tests
   bench [ARGS]                       cargo bench --workspace ARGS against throwaway servers
+  bench --peers [PART...] [-- ARGS]  bench/peers side by side with tower-sessions (parts:
+                                     side-by-side, scale, over-http, instructions);
+                                     writes BENCHMARKS.md
   servers [ENGINE...]                start servers, print their variables, wait for Ctrl-C
 
 ARGS after -- go to every test executable (e.g. -- --nocapture).
@@ -61,6 +68,10 @@ fn main() -> ExitCode {
             "conformance" => {
                 let (names, test_args) = split_dashes(rest);
                 testrun::run(&Scope::Conformance(names.to_vec()), test_args)
+            }
+            "bench" if rest.first().is_some_and(|arg| arg == "--peers") => {
+                let (names, args) = split_dashes(&rest[1..]);
+                peers::run(names, args)
             }
             "bench" => bench(rest),
             "servers" => serve(rest),
