@@ -357,7 +357,7 @@ mod tests {
             ),
             (
                 "h?io_timeout=fast",
-                "option `io_timeout`: `fast` is not a duration",
+                "option `io_timeout`: `fast` has unknown unit",
             ),
             (
                 "h?pool_size=0",
