@@ -51,13 +51,14 @@ struct Found {
 }
 
 impl Found {
-    fn of(result: GetResult) -> Result<Option<Found>> {
+    fn of(action: &'static str, result: GetResult) -> Result<Option<Found>> {
         if !result.hit() {
             return Ok(None);
         }
-        let cas = result.item.cas.ok_or_else(|| {
-            Error::backend(ENGINE, "read session", "the server sent no CAS value")
-        })?;
+        let cas = result
+            .item
+            .cas
+            .ok_or_else(|| Error::backend(ENGINE, action, "the server sent no CAS value"))?;
         Ok(Some(Found {
             bytes: result.value.unwrap_or_default(),
             cas,
@@ -102,7 +103,7 @@ impl Backend {
 
     async fn read(&self, action: &'static str, key: &[u8], meta: Meta) -> Result<Option<Found>> {
         let get = Get::new(key).meta(meta);
-        Found::of(self.servers.run(action, key, get).await?)
+        Found::of(action, self.servers.run(action, key, get).await?)
     }
 
     fn decode(&self, sid: &str, found: &Found) -> Result<SessionData> {
@@ -285,10 +286,8 @@ impl RowBackend for Backend {
 
     async fn exists(&self, sid: &str) -> Result<bool> {
         let key = self.key(sid)?;
-        Ok(self
-            .read("check session", &key, Meta::NONE)
-            .await?
-            .is_some())
+        let get = Get::new(&key).without_value();
+        Ok(self.servers.run("check session", &key, get).await?.hit())
     }
 
     async fn destroy(&self, sid: &str) -> Result<()> {
