@@ -33,6 +33,7 @@ pub(crate) struct Servers {
     client: AsyncMetaClient,
     names: Vec<String>,
     io_timeout: Duration,
+    connect_timeout: Duration,
     /// Bound on one call, however many connections it needed.
     limit: Duration,
 }
@@ -78,6 +79,7 @@ impl Servers {
             client,
             names: config.servers.clone(),
             io_timeout: config.io_timeout,
+            connect_timeout: config.connect_timeout,
             limit: config.connect_timeout + config.io_timeout,
         })
     }
@@ -146,8 +148,9 @@ impl Servers {
         let mut what = describe(error, key);
         if matches!(error, McError::Timeout { .. }) {
             what = format!(
-                "no answer within {:?} (io_timeout): the server is overloaded or unreachable",
-                self.io_timeout
+                "no answer within {:?} (io_timeout), or no free pooled connection within {:?} \
+                 (connect_timeout): the server is overloaded or unreachable",
+                self.io_timeout, self.connect_timeout
             );
         }
         ServerFailure {
