@@ -7,6 +7,10 @@
 //! only if the stored session is unchanged since it was read; otherwise the latest state is
 //! read again, the request's [`ChangeSet`] is replayed onto it, and the write is retried.
 //! Two requests changing different keys of one session therefore both keep their changes.
+//!
+//! From the second retry on, each retry first waits a random, growing pause (at most
+//! 25 ms), so that many requests writing one session at once (a hundred, say) spread out
+//! instead of colliding in lockstep until the attempts run out.
 
 use std::time::Duration;
 
