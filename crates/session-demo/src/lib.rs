@@ -36,6 +36,7 @@ use session_web::SessionLayer;
 // Link every in-tree engine so that `--provider` can name any of them.
 use session_cookie as _;
 use session_file as _;
+use session_memcache as _;
 use session_memory as _;
 use session_mysql as _;
 use session_postgres as _;

@@ -1,23 +1,23 @@
-//! Which server holds a session: rendezvous (highest random weight) hashing on XXH3.
-//!
-//! Every key scores each server with `XXH3-64(key, seed = XXH3-64(server))` and lives on the
-//! server with the highest score. So
-//! - every app instance, every restart and every build computes the same placement: XXH3's
-//!   output is fixed by its specification (std's `DefaultHasher`, which the `memcache`
-//!   crate's own `Rendezvous` router uses, may change with any Rust release and would
-//!   strand every session on an upgrade);
-//! - the order of the server list does not matter, only the servers in it;
-//! - adding or removing a server moves only the keys that land on, or lived on, that
-//!   server.
-//!
-//! Servers are named as configured (`host:port`, host lowercased): every instance must list
-//! the same servers written the same way (`localhost:11211` and `127.0.0.1:11211` are two
-//! different names).
+//! Which server holds a session: [`Placement`].
 
 use memcache::exp::Router;
 use xxhash_rust::xxh3::{xxh3_64, xxh3_64_with_seed};
 
-/// The engine's placement of keys on servers; see the [module docs](self).
+/// Which server holds a key: rendezvous (highest random weight) hashing on XXH3.
+///
+/// Every key scores each server with `XXH3-64(key, seed = XXH3-64(server))` and lives on
+/// the server with the highest score. So
+/// - every app instance, every restart and every build computes the same placement:
+///   XXH3's output is fixed by its specification (std's `DefaultHasher`, which the
+///   `memcache` crate's own `Rendezvous` router uses, may change with any Rust release and
+///   would strand every session on an upgrade);
+/// - the order of the server list does not matter, only the servers in it;
+/// - adding or removing a server moves only the keys that land on, or lived on, that
+///   server.
+///
+/// Servers are named as configured (`host:port`, host lowercased): every instance must
+/// list the same servers written the same way (`localhost:11211` and `127.0.0.1:11211` are
+/// two different names). The key is the whole memcached key, `key_prefix` included.
 ///
 /// ```
 /// use session_memcache::Placement;
