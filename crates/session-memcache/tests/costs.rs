@@ -143,12 +143,12 @@ async fn commands_per_request() {
         cost,
     ));
 
-    // A lifetime of 200 s refreshes the expiry once over 2 s of it is used (memcached
-    // counts whole seconds: right after a refresh, at most one has gone).
-    let short = common::manager(&list, 200).await;
+    // A lifetime of 400 s refreshes the expiry once over 4 s of it is used (memcached
+    // counts whole seconds: right after a refresh, at most one or two have gone).
+    let short = common::manager(&list, 400).await;
     let mut due = Client::new();
     request(&short, &mut due, Some(("n", 1))).await;
-    tokio::time::sleep(Duration::from_millis(3100)).await;
+    tokio::time::sleep(Duration::from_millis(5100)).await;
     let cost = count(&servers, request(&short, &mut due, None)).await;
     table.push((
         "read only, expiry refresh due (read + touch)",
