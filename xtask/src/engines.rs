@@ -1,23 +1,61 @@
 //! The session engines xtask knows about, and how each gets its server.
 //!
 //! To plug in a new engine, add a row to [`ENGINES`]. A row only matters once its package is a
-//! member of the workspace, so rows may be added before the crate exists.
+//! member of the workspace, so rows may be added before the crate exists. Several engines may
+//! share a package (`redis`, `redis_cluster` and `redis_sentinel` are all `session-redis`):
+//! the package's tests then run once per engine, each time with only that engine's variables
+//! set, and each engine gets its own line in the summary.
 
+use std::fmt;
+
+use session_testkit::servers::redis;
 use session_testkit::servers::ServerKind;
+
+/// What xtask starts for an engine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Topology {
+    /// `instances` independent servers of `kind`, passed as one `;`-separated list.
+    Servers {
+        /// The kind of server.
+        kind: ServerKind,
+        /// How many independent instances.
+        instances: usize,
+    },
+    /// A 3-master Redis Cluster; the variable lists its nodes.
+    RedisCluster,
+    /// A Redis master, its replica and a sentinel; the variable lists the sentinels and
+    /// [`redis::SENTINEL_MASTER_VAR`] names the master.
+    RedisSentinel,
+}
+
+impl Topology {
+    /// Variables set for the engine besides its own [`Engine::env_var`].
+    pub fn extra_vars(self) -> &'static [&'static str] {
+        match self {
+            Topology::RedisSentinel => &[redis::SENTINEL_MASTER_VAR],
+            Topology::Servers { .. } | Topology::RedisCluster => &[],
+        }
+    }
+}
+
+impl fmt::Display for Topology {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Topology::Servers { kind, instances: 1 } => write!(f, "{kind}"),
+            Topology::Servers { kind, instances } => write!(f, "{instances} x {kind}"),
+            Topology::RedisCluster => f.write_str("redis cluster (3 masters)"),
+            Topology::RedisSentinel => f.write_str("redis master + replica + sentinel"),
+        }
+    }
+}
 
 /// Where an engine's tests get their server from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     /// The engine needs no server.
     None,
-    /// xtask starts `instances` servers of `kind` unless the engine's environment variable is
-    /// already set; several instances are passed as one `;`-separated list.
-    Local {
-        /// The kind of server.
-        kind: ServerKind,
-        /// How many independent instances.
-        instances: usize,
-    },
+    /// xtask starts the topology unless the engine's environment variable is already set.
+    Local(Topology),
     /// Only an external server named by the environment variable; skipped when it is unset.
     External,
 }
@@ -27,7 +65,7 @@ pub enum Backend {
 pub struct Engine {
     /// The engine's name (as in `SESSION_SKIP` and `cargo xtask conformance NAME`).
     pub name: &'static str,
-    /// The Cargo package that implements it.
+    /// The Cargo package that implements it (several engines may share one).
     pub package: &'static str,
     /// Where its server comes from.
     pub backend: Backend,
@@ -58,37 +96,49 @@ pub const ENGINES: &[Engine] = &[
     Engine {
         name: "mysql",
         package: "session-mysql",
-        backend: Backend::Local {
+        backend: Backend::Local(Topology::Servers {
             kind: ServerKind::MariaDb,
             instances: 1,
-        },
+        }),
         env_var: Some("MYSQL_URL"),
     },
     Engine {
         name: "postgres",
         package: "session-postgres",
-        backend: Backend::Local {
+        backend: Backend::Local(Topology::Servers {
             kind: ServerKind::Postgres,
             instances: 1,
-        },
+        }),
         env_var: Some("POSTGRES_URL"),
     },
     Engine {
         name: "redis",
         package: "session-redis",
-        backend: Backend::Local {
+        backend: Backend::Local(Topology::Servers {
             kind: ServerKind::Redis,
             instances: 1,
-        },
-        env_var: Some("REDIS_URL"),
+        }),
+        env_var: Some(redis::URL_VAR),
+    },
+    Engine {
+        name: "redis_cluster",
+        package: "session-redis",
+        backend: Backend::Local(Topology::RedisCluster),
+        env_var: Some(redis::CLUSTER_URLS_VAR),
+    },
+    Engine {
+        name: "redis_sentinel",
+        package: "session-redis",
+        backend: Backend::Local(Topology::RedisSentinel),
+        env_var: Some(redis::SENTINEL_URLS_VAR),
     },
     Engine {
         name: "memcache",
         package: "session-memcache",
-        backend: Backend::Local {
+        backend: Backend::Local(Topology::Servers {
             kind: ServerKind::Memcached,
             instances: 2,
-        },
+        }),
         env_var: Some("MEMCACHE_SERVERS"),
     },
     Engine {
@@ -104,9 +154,9 @@ pub fn by_name(name: &str) -> Option<&'static Engine> {
     ENGINES.iter().find(|engine| engine.name == name)
 }
 
-/// The engine implemented by `package`, if any.
-pub fn by_package(package: &str) -> Option<&'static Engine> {
-    ENGINES.iter().find(|engine| engine.package == package)
+/// True when `package` implements at least one engine.
+pub fn is_engine_package(package: &str) -> bool {
+    ENGINES.iter().any(|engine| engine.package == package)
 }
 
 /// What has to happen for an engine before its tests run.
@@ -116,18 +166,36 @@ pub enum Provision {
     Skip(String),
     /// Nothing: no server needed, or an external one is named by the environment.
     Ready,
-    /// xtask starts servers and sets `env_var` to their addresses.
+    /// xtask starts the topology and sets `env_var` (and the topology's extra variables).
     Start {
-        /// The kind of server.
-        kind: ServerKind,
-        /// How many instances.
-        instances: usize,
+        /// What to start.
+        topology: Topology,
         /// The variable to set.
         env_var: &'static str,
     },
 }
 
 impl Engine {
+    /// Every variable through which the engine's tests find their servers.
+    pub fn vars(&self) -> Vec<&'static str> {
+        let extra = match self.backend {
+            Backend::Local(topology) => topology.extra_vars(),
+            Backend::None | Backend::External => &[],
+        };
+        self.env_var.iter().chain(extra).copied().collect()
+    }
+
+    /// The variables of the other engines implemented by the same package: unset while this
+    /// engine's run of the package's tests, so that each run tests one engine.
+    pub fn sibling_vars(&self) -> Vec<&'static str> {
+        ENGINES
+            .iter()
+            .filter(|other| other.package == self.package && other.name != self.name)
+            .flat_map(Engine::vars)
+            .filter(|var| !self.vars().contains(var))
+            .collect()
+    }
+
     /// Decides what `self` needs, given the engines listed in `SESSION_SKIP` and a lookup of
     /// environment variables (empty values count as unset).
     pub fn provision(&self, skip: &[String], env: impl Fn(&str) -> Option<String>) -> Provision {
@@ -140,11 +208,7 @@ impl Engine {
         match (self.backend, self.env_var) {
             (Backend::None, _) => Provision::Ready,
             (_, Some(_)) if external => Provision::Ready,
-            (Backend::Local { kind, instances }, Some(env_var)) => Provision::Start {
-                kind,
-                instances,
-                env_var,
-            },
+            (Backend::Local(topology), Some(env_var)) => Provision::Start { topology, env_var },
             (Backend::External, Some(var)) => Provision::Skip(format!("{var} not set")),
             (_, None) => Provision::Skip("no environment variable configured".into()),
         }
@@ -174,7 +238,14 @@ mod tests {
         for (i, a) in ENGINES.iter().enumerate() {
             for b in &ENGINES[i + 1..] {
                 assert_ne!(a.name, b.name);
-                assert_ne!(a.package, b.package);
+                for var in a.vars() {
+                    assert!(
+                        !b.vars().contains(&var),
+                        "{} and {} share {var}",
+                        a.name,
+                        b.name
+                    );
+                }
             }
             if a.backend != Backend::None {
                 assert!(a.env_var.is_some(), "{} needs an env var", a.name);
@@ -190,10 +261,23 @@ mod tests {
         assert_eq!(
             engine("mysql").provision(&[], unset),
             Provision::Start {
-                kind: ServerKind::MariaDb,
-                instances: 1,
+                topology: Topology::Servers {
+                    kind: ServerKind::MariaDb,
+                    instances: 1
+                },
                 env_var: "MYSQL_URL"
             }
+        );
+        assert_eq!(
+            engine("redis_sentinel").provision(&[], unset),
+            Provision::Start {
+                topology: Topology::RedisSentinel,
+                env_var: "REDIS_SENTINEL_URLS"
+            }
+        );
+        assert_eq!(
+            engine("redis_cluster").provision(&[], set),
+            Provision::Ready
         );
         assert_eq!(engine("mysql").provision(&[], set), Provision::Ready);
         assert_eq!(
@@ -208,6 +292,29 @@ mod tests {
             engine("couchbase").provision(&[], |_| Some(String::new())),
             Provision::Skip("COUCHBASE_URL not set".into())
         );
+    }
+
+    #[test]
+    fn engines_sharing_a_package_keep_their_variables_apart() {
+        assert_eq!(
+            engine("redis_sentinel").vars(),
+            ["REDIS_SENTINEL_URLS", "REDIS_SENTINEL_MASTER"]
+        );
+        assert_eq!(
+            engine("redis").sibling_vars(),
+            [
+                "REDIS_CLUSTER_URLS",
+                "REDIS_SENTINEL_URLS",
+                "REDIS_SENTINEL_MASTER"
+            ]
+        );
+        assert_eq!(
+            engine("redis_cluster").sibling_vars(),
+            ["REDIS_URL", "REDIS_SENTINEL_URLS", "REDIS_SENTINEL_MASTER"]
+        );
+        assert!(engine("mysql").sibling_vars().is_empty());
+        assert!(is_engine_package("session-redis"));
+        assert!(!is_engine_package("session-core"));
     }
 
     #[test]

@@ -4,19 +4,18 @@
 use std::thread;
 use std::time::Instant;
 
-use crate::engines::{Engine, Provision};
-use session_testkit::servers::{self, RunningServer, ServerError, ServerKind};
+use crate::engines::{Engine, Provision, Topology};
+use session_testkit::servers::{self, redis, RedisCluster, RedisSentinel};
+use session_testkit::servers::{RunningServer, ServerError};
 
 /// Servers one engine needs started.
 #[derive(Debug, Clone, Copy)]
 pub struct Request {
     /// The engine.
     pub engine: &'static Engine,
-    /// The kind of server.
-    pub kind: ServerKind,
-    /// How many instances.
-    pub instances: usize,
-    /// The variable that will point at them.
+    /// What to start.
+    pub topology: Topology,
+    /// The variable that will point at it.
     pub env_var: &'static str,
 }
 
@@ -24,17 +23,78 @@ impl Request {
     /// The request for `engine` if its provision is to start servers.
     pub fn from_provision(engine: &'static Engine, provision: &Provision) -> Option<Self> {
         match *provision {
-            Provision::Start {
-                kind,
-                instances,
-                env_var,
-            } => Some(Request {
+            Provision::Start { topology, env_var } => Some(Request {
                 engine,
-                kind,
-                instances,
+                topology,
                 env_var,
             }),
             _ => None,
+        }
+    }
+}
+
+/// The running servers of one topology; dropping it stops them.
+#[derive(Debug)]
+pub enum Deployment {
+    /// Independent servers.
+    Servers(Vec<RunningServer>),
+    /// A Redis Cluster.
+    RedisCluster(RedisCluster),
+    /// A Redis master, replica and sentinel.
+    RedisSentinel(Box<RedisSentinel>),
+}
+
+impl Deployment {
+    /// Starts `topology` and waits until it is ready.
+    pub fn start(topology: Topology) -> Result<Self, ServerError> {
+        Ok(match topology {
+            Topology::Servers { kind, instances } => {
+                Deployment::Servers(servers::start_many(kind, instances)?)
+            }
+            Topology::RedisCluster => Deployment::RedisCluster(RedisCluster::start()?),
+            Topology::RedisSentinel => Deployment::RedisSentinel(Box::new(RedisSentinel::start()?)),
+        })
+    }
+
+    /// The variables pointing at the deployment: `env_var` with its addresses, `;`-separated
+    /// (the nodes of a cluster, the sentinels), and the sentinel's master name.
+    pub fn env(&self, env_var: &str) -> Vec<(String, String)> {
+        match self {
+            Deployment::Servers(list) => vec![(env_var.to_owned(), servers::join_urls(list))],
+            Deployment::RedisCluster(cluster) => vec![(env_var.to_owned(), cluster.urls())],
+            Deployment::RedisSentinel(sentinel) => vec![
+                (env_var.to_owned(), sentinel.sentinel_urls()),
+                (
+                    redis::SENTINEL_MASTER_VAR.to_owned(),
+                    sentinel.master_name().to_owned(),
+                ),
+            ],
+        }
+    }
+
+    /// What runs, for `cargo xtask servers`: kinds and addresses of the processes.
+    pub fn describe(&self) -> String {
+        let urls = |servers: &[RunningServer]| -> String {
+            let urls: Vec<&str> = servers.iter().map(|server| server.url.as_str()).collect();
+            urls.join(", ")
+        };
+        match self {
+            Deployment::Servers(servers) => {
+                let each: Vec<String> = servers
+                    .iter()
+                    .map(|server| format!("{} {}", server.kind(), server.url))
+                    .collect();
+                each.join(", ")
+            }
+            Deployment::RedisCluster(cluster) => {
+                format!("redis cluster, masters {}", urls(cluster.nodes()))
+            }
+            Deployment::RedisSentinel(sentinel) => format!(
+                "redis sentinel {} watching {:?}; data nodes {}",
+                sentinel.sentinel().url,
+                sentinel.master_name(),
+                urls(sentinel.nodes())
+            ),
         }
     }
 }
@@ -47,13 +107,13 @@ pub struct Started {
     /// The variable pointing at the servers.
     pub env_var: &'static str,
     /// The servers.
-    pub servers: Vec<RunningServer>,
+    pub deployment: Deployment,
 }
 
 impl Started {
-    /// The value of [`Started::env_var`]: the servers' addresses, `;`-separated.
-    pub fn env_value(&self) -> String {
-        servers::join_urls(&self.servers)
+    /// The variables pointing the engine's tests at the servers.
+    pub fn env(&self) -> Vec<(String, String)> {
+        self.deployment.env(self.env_var)
     }
 }
 
@@ -69,10 +129,7 @@ pub struct Launch {
 impl Launch {
     /// Environment variables pointing the tests at the started servers.
     pub fn envs(&self) -> Vec<(String, String)> {
-        self.started
-            .iter()
-            .map(|started| (started.env_var.to_owned(), started.env_value()))
-            .collect()
+        self.started.iter().flat_map(Started::env).collect()
     }
 }
 
@@ -84,7 +141,7 @@ pub fn start(requests: &[Request]) -> Launch {
             .map(|request| {
                 let handle = scope.spawn(move || {
                     let begin = Instant::now();
-                    let result = servers::start_many(request.kind, request.instances);
+                    let result = Deployment::start(request.topology);
                     (result, begin.elapsed())
                 });
                 (request, handle)
@@ -96,7 +153,7 @@ pub fn start(requests: &[Request]) -> Launch {
                 let (result, elapsed) = handle.join().unwrap_or_else(|_| {
                     (
                         Err(ServerError::io(
-                            format!("starting {}", request.kind),
+                            format!("starting {}", request.topology),
                             std::io::Error::other("the starting thread panicked"),
                         )),
                         Default::default(),
@@ -109,26 +166,30 @@ pub fn start(requests: &[Request]) -> Launch {
     let mut launch = Launch::default();
     for (request, result, elapsed) in results {
         match result {
-            Ok(servers) => {
+            Ok(deployment) => {
                 let started = Started {
                     engine: request.engine,
                     env_var: request.env_var,
-                    servers,
+                    deployment,
                 };
+                let vars: Vec<String> = started
+                    .env()
+                    .iter()
+                    .map(|(var, value)| format!("{var}={value}"))
+                    .collect();
                 eprintln!(
-                    "xtask: started {} for engine {} in {:.1} s: {}={}",
-                    request.kind,
+                    "xtask: started {} for engine {} in {:.1} s: {}",
+                    request.topology,
                     request.engine.name,
                     elapsed.as_secs_f64(),
-                    started.env_var,
-                    started.env_value()
+                    vars.join(" ")
                 );
                 launch.started.push(started);
             }
             Err(err) => {
                 eprintln!(
                     "xtask: error: {} for engine {} failed to start: {err}",
-                    request.kind, request.engine.name
+                    request.topology, request.engine.name
                 );
                 launch.failed.push((request.engine, err));
             }

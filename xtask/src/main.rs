@@ -8,6 +8,7 @@
 //!   Ctrl-C.
 //!
 //! Environment: an engine's variable (`MYSQL_URL`, `POSTGRES_URL`, `REDIS_URL`,
+//! `REDIS_CLUSTER_URLS`, `REDIS_SENTINEL_URLS` with `REDIS_SENTINEL_MASTER`,
 //! `MEMCACHE_SERVERS`, `COUCHBASE_URL`) points its tests at an external server instead of a
 //! throwaway one; `SESSION_SKIP=mysql,couchbase` skips engines; `XTASK_SERVER_USER` names the
 //! unprivileged user servers run as when xtask runs as root (default `nobody`).
@@ -43,8 +44,11 @@ commands:
 ARGS after -- go to every test executable (e.g. -- --nocapture).
 
 environment:
-  MYSQL_URL, POSTGRES_URL, REDIS_URL, MEMCACHE_SERVERS, COUCHBASE_URL
+  MYSQL_URL, POSTGRES_URL, REDIS_URL, REDIS_CLUSTER_URLS, REDIS_SENTINEL_URLS,
+  MEMCACHE_SERVERS, COUCHBASE_URL
                       use this external server instead of starting one
+                      (`;` separates several; REDIS_SENTINEL_MASTER names the
+                      sentinels' master, default mymaster)
   SESSION_SKIP        comma separated engines to skip, e.g. mysql,couchbase
   XTASK_SERVER_USER   user servers run as when xtask runs as root (default nobody)";
 
@@ -144,7 +148,7 @@ fn serve(names: &[String]) -> Result<ExitCode, String> {
     let engines: Vec<&'static Engine> = if names.is_empty() {
         engines::ENGINES
             .iter()
-            .filter(|engine| matches!(engine.backend, Backend::Local { .. }))
+            .filter(|engine| matches!(engine.backend, Backend::Local(_)))
             .collect()
     } else {
         names
@@ -157,13 +161,14 @@ fn serve(names: &[String]) -> Result<ExitCode, String> {
         return Err("no server started".into());
     }
     for started in &launch.started {
-        let kinds: Vec<String> = started
-            .servers
-            .iter()
-            .map(|s| format!("{:?}", s.kind()))
-            .collect();
-        println!("# engine {}: {}", started.engine.name, kinds.join(", "));
-        println!("export {}='{}'", started.env_var, started.env_value());
+        println!(
+            "# engine {}: {}",
+            started.engine.name,
+            started.deployment.describe()
+        );
+        for (var, value) in started.env() {
+            println!("export {var}='{value}'");
+        }
     }
     eprintln!("xtask: servers running; press Ctrl-C to stop them");
     while !interrupt::requested() {

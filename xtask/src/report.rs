@@ -8,6 +8,8 @@ use std::fmt;
 pub struct Group {
     /// The summary label, e.g. `engine mysql` or `rest (session-core)`.
     pub label: String,
+    /// The engine the group tests; `None` for the rest of the workspace.
+    pub engine: Option<String>,
     /// The packages whose tests belong to the group.
     pub packages: Vec<String>,
     /// Set when the group's tests do not run, with the reason.
@@ -21,6 +23,7 @@ impl Group {
     pub fn engine(name: &str, package: &str) -> Self {
         Group {
             label: format!("engine {name}"),
+            engine: Some(name.to_owned()),
             packages: vec![package.to_owned()],
             skipped: None,
             failures: Vec::new(),
@@ -31,6 +34,7 @@ impl Group {
     pub fn rest(packages: Vec<String>) -> Self {
         Group {
             label: format!("rest ({})", packages.join(", ")),
+            engine: None,
             packages,
             skipped: None,
             failures: Vec::new(),

@@ -89,9 +89,7 @@ pub fn run(scope: &Scope, test_args: &[String]) -> Result<ExitCode, String> {
         let rest: Vec<String> = workspace
             .packages
             .iter()
-            .filter(|p| {
-                p.name != workspace::XTASK_PACKAGE && engines::by_package(&p.name).is_none()
-            })
+            .filter(|p| p.name != workspace::XTASK_PACKAGE && !engines::is_engine_package(&p.name))
             .map(|p| p.name.clone())
             .collect();
         if !rest.is_empty() {
@@ -139,7 +137,10 @@ fn run_with_servers(
         return Err(WaitError::Interrupted);
     }
     for (engine, err) in &launch.failed {
-        if let Some(group) = group_of(groups, engine.package) {
+        if let Some(group) = groups
+            .iter_mut()
+            .find(|group| group.engine.as_deref() == Some(engine.name))
+        {
             group
                 .failures
                 .push(format!("server failed to start: {err}"));
@@ -158,12 +159,13 @@ fn run_with_servers(
         if !group.runnable() {
             continue;
         }
+        let group_envs = GroupEnv::new(group, &envs);
         for executable in build
             .executables
             .iter()
             .filter(|exe| group.packages.contains(&exe.package))
         {
-            if let Some(failure) = run_executable(workspace, executable, test_args, &envs)? {
+            if let Some(failure) = run_executable(workspace, executable, test_args, &group_envs)? {
                 group.failures.push(failure);
             }
         }
@@ -189,6 +191,34 @@ fn run_with_servers(
     Ok(())
 }
 
+/// The environment of one group's test executables.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct GroupEnv {
+    /// Variables set.
+    set: Vec<(String, String)>,
+    /// Variables removed: those of the other engines of the same package, so that each run of
+    /// a shared package's tests exercises one engine and its failures land on that engine.
+    removed: Vec<&'static str>,
+}
+
+impl GroupEnv {
+    /// `envs` (the variables of every started server) adjusted for `group`.
+    fn new(group: &Group, envs: &[(String, String)]) -> Self {
+        let removed = group
+            .engine
+            .as_deref()
+            .and_then(engines::by_name)
+            .map(Engine::sibling_vars)
+            .unwrap_or_default();
+        let set = envs
+            .iter()
+            .filter(|(var, _)| !removed.contains(&var.as_str()))
+            .cloned()
+            .collect();
+        GroupEnv { set, removed }
+    }
+}
+
 /// The group that holds `package`.
 fn group_of<'a>(groups: &'a mut [Group], package: &str) -> Option<&'a mut Group> {
     groups
@@ -211,7 +241,7 @@ fn run_executable(
     workspace: &Workspace,
     executable: &TestExecutable,
     test_args: &[String],
-    envs: &[(String, String)],
+    envs: &GroupEnv,
 ) -> Result<Option<String>, WaitError> {
     let name = format!(
         "{} {} `{}`",
@@ -220,8 +250,11 @@ fn run_executable(
     eprintln!("\nxtask: running {name} ({})", executable.path.display());
     let mut cmd = Command::new(&executable.path);
     cmd.args(test_args)
-        .envs(envs.iter().map(|(k, v)| (k, v)))
+        .envs(envs.set.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::null());
+    for var in &envs.removed {
+        cmd.env_remove(var);
+    }
     if let Some(package) = workspace.package(&executable.package) {
         cmd.current_dir(package.dir())
             .env("CARGO_MANIFEST_DIR", package.dir())
@@ -234,4 +267,88 @@ fn run_executable(
     };
     let status = child::wait(&mut process)?;
     Ok((!status.success()).then(|| format!("{name}: {status}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A workspace of the named packages.
+    fn workspace(names: &[&str]) -> Workspace {
+        let packages: Vec<_> = names
+            .iter()
+            .map(|name| {
+                serde_json::json!({
+                    "name": name,
+                    "version": "0.1.0",
+                    "manifest_path": format!("/ws/crates/{name}/Cargo.toml"),
+                    "targets": []
+                })
+            })
+            .collect();
+        Workspace::from_metadata(&serde_json::json!({ "packages": packages })).unwrap()
+    }
+
+    fn names(engines: &[&Engine]) -> Vec<&'static str> {
+        engines.iter().map(|engine| engine.name).collect()
+    }
+
+    #[test]
+    fn engines_of_absent_packages_are_not_selected() {
+        let today = workspace(&["session-memory", "session-core"]);
+        assert_eq!(
+            names(&selected_engines(&today, &Scope::All).unwrap()),
+            ["memory"]
+        );
+        let err = selected_engines(&today, &Scope::Conformance(vec!["redis_cluster".into()]));
+        assert_eq!(
+            err.unwrap_err(),
+            "engine redis_cluster has no package session-redis in this workspace"
+        );
+    }
+
+    #[test]
+    fn a_package_with_three_engines_gets_three_groups() {
+        let later = workspace(&["session-memory", "session-redis"]);
+        assert_eq!(
+            names(&selected_engines(&later, &Scope::All).unwrap()),
+            ["memory", "redis", "redis_cluster", "redis_sentinel"]
+        );
+        let picked = Scope::Conformance(vec!["redis_sentinel".into()]);
+        assert_eq!(
+            names(&selected_engines(&later, &picked).unwrap()),
+            ["redis_sentinel"]
+        );
+    }
+
+    #[test]
+    fn each_redis_run_sees_only_its_own_variables() {
+        let envs: Vec<(String, String)> = [
+            ("MYSQL_URL", "mysql://m"),
+            ("REDIS_URL", "redis://a/"),
+            ("REDIS_CLUSTER_URLS", "redis://b/;redis://c/"),
+            ("REDIS_SENTINEL_URLS", "redis://d/"),
+            ("REDIS_SENTINEL_MASTER", "mymaster"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let vars = |env: &GroupEnv| -> Vec<String> {
+            env.set.iter().map(|(var, _)| var.clone()).collect()
+        };
+
+        let sentinel = GroupEnv::new(&Group::engine("redis_sentinel", "session-redis"), &envs);
+        assert_eq!(
+            vars(&sentinel),
+            ["MYSQL_URL", "REDIS_SENTINEL_URLS", "REDIS_SENTINEL_MASTER"]
+        );
+        assert_eq!(sentinel.removed, ["REDIS_URL", "REDIS_CLUSTER_URLS"]);
+
+        let standalone = GroupEnv::new(&Group::engine("redis", "session-redis"), &envs);
+        assert_eq!(vars(&standalone), ["MYSQL_URL", "REDIS_URL"]);
+
+        let rest = GroupEnv::new(&Group::rest(vec!["session-core".into()]), &envs);
+        assert_eq!(rest.set, envs);
+        assert!(rest.removed.is_empty());
+    }
 }

@@ -24,8 +24,9 @@ use session_memory as _;
 use session_mysql as _;
 use session_postgres as _;
 
-/// A 32-byte secret for the cookie engine's benchmarks (never use a fixed key in an app).
-pub const BENCH_COOKIE_KEYS: &str = r#"{"keys":["benchmark-only-secret-0123456789abcdef"]}"#;
+/// A secret for the cookie engine's benchmarks, 32 random bytes as base64 (never use a
+/// published key in an app: make your own with `openssl rand -base64 32`).
+pub const BENCH_COOKIE_KEYS: &str = r#"{"keys":["eSNgJVfPEadNRWz+HkCTUsgWN1hnZ+qt9NT/OfYvN+Q="]}"#;
 
 /// The embedded engines with their benchmark configuration, plus the engines whose servers
 /// the environment names (`MYSQL_URL`, `POSTGRES_URL`, `MEMCACHE_SERVERS`, as

@@ -62,6 +62,18 @@ impl ChangeSet {
         self.expiry
     }
 
+    /// Appends the changes of `later` (made after these): a later flush clears what came
+    /// before it, later sets and deletes win per key, a later expiry wins.
+    pub fn extend(&mut self, later: ChangeSet) {
+        if later.cleared {
+            self.clear();
+        }
+        self.changes.extend(later.changes);
+        if later.expiry.is_some() {
+            self.expiry = later.expiry;
+        }
+    }
+
     /// True when nothing changed.
     pub fn is_empty(&self) -> bool {
         !self.cleared && self.changes.is_empty() && self.expiry.is_none()
@@ -115,6 +127,25 @@ mod tests {
         let mut latest = data(&[("gone", 0), ("theirs", 7)]);
         mine.apply_to(&mut latest);
         assert_eq!(latest, data(&[("a", 1), ("theirs", 7)]));
+    }
+
+    #[test]
+    fn later_changes_extend_earlier_ones() {
+        let mut first = ChangeSet::new();
+        first.set("a", vec![1]);
+        first.set("b", vec![1]);
+        let mut later = ChangeSet::new();
+        later.delete("a");
+        later.set_expiry(Some(Expiry::OnSessionEnd));
+        first.extend(later);
+        let mut data = SessionData::new();
+        first.apply_to(&mut data);
+        assert_eq!((data.get("a"), data.get("b")), (None, Some(&[1u8][..])));
+        assert_eq!(data.meta().expiry, Some(Expiry::OnSessionEnd));
+        let mut flushed = ChangeSet::new();
+        flushed.clear();
+        first.extend(flushed);
+        assert!(first.cleared() && first.iter().next().is_none());
     }
 
     #[test]

@@ -131,6 +131,11 @@ pub struct ManagerConfig {
     /// `SessionNameInHTTPHeader`: that header's name (required when the above is on).
     pub session_name_in_http_header: String,
     /// `EnableSidInURLQuery`: also accept the id from the URL query (`?<cookieName>=<id>`).
+    ///
+    /// Ids in URLs leak (the `Referer` header, server and proxy logs, browser history,
+    /// shared links): use it only for clients that cannot keep cookies. An id taken from
+    /// the query is never written into a `Set-Cookie`, so a link carrying somebody else's
+    /// id cannot fix a visitor's session.
     pub enable_sid_in_url_query: bool,
     /// `cookieSameSite`: the cookie's `SameSite` (default Lax).
     pub cookie_same_site: SameSite,

@@ -37,19 +37,21 @@ impl<'a> Context<'a> {
         self.uri
     }
 
-    /// The value of the first request cookie called `name`.
+    /// The value of the first request cookie called `name`, percent-decoded.
     ///
     /// Malformed `Cookie` headers and cookies are skipped, never an error.
+    ///
+    /// This runs on every request, so it scans the header's `name=value` pairs (RFC 6265
+    /// §4.2.1: pairs separated by `;`, optional spaces, values optionally in double
+    /// quotes) without building a parsed cookie for each, and allocates only the value it
+    /// returns. (Parsing a `Set-Cookie` with attributes is the `cookie` crate's job; a
+    /// request's `Cookie` header has none.)
     pub fn cookie(&self, name: &str) -> Option<String> {
         let headers = self.headers?;
         headers
             .get_all(header::COOKIE)
             .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(cookie::Cookie::split_parse_encoded)
-            .filter_map(Result::ok)
-            .find(|c| c.name() == name)
-            .map(|c| c.value().to_owned())
+            .find_map(|line| find_cookie(line.as_bytes(), name))
     }
 
     /// The first value of query parameter `name`.
@@ -64,6 +66,56 @@ impl<'a> Context<'a> {
     pub fn header(&self, name: &str) -> Option<&'a str> {
         self.headers?.get(name)?.to_str().ok()
     }
+}
+
+/// The value of the first well-formed pair called `name` in a `Cookie` header line.
+fn find_cookie(line: &[u8], name: &str) -> Option<String> {
+    // Browsers send ASCII; a line that is not UTF-8 has no usable pair. (str searches for a
+    // single character use memchr, faster than a byte-by-byte split.)
+    let line = std::str::from_utf8(line).ok()?;
+    line.split(';').find_map(|pair| {
+        let (key, value) = pair.split_once('=')?;
+        if key.trim_matches([' ', '\t']) != name {
+            return None;
+        }
+        let value = value.trim_matches([' ', '\t']);
+        let value = value
+            .strip_prefix('"')
+            .and_then(|v| v.strip_suffix('"'))
+            .unwrap_or(value);
+        if value.contains('%') {
+            percent_decode(value)
+        } else {
+            Some(value.to_owned())
+        }
+    })
+}
+
+/// `%XX` escapes decoded; `None` when the result is not UTF-8. A `%` not followed by two
+/// hex digits stays as it is.
+fn percent_decode(value: &str) -> Option<String> {
+    let bytes = value.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (
+            bytes[i],
+            bytes.get(i + 1).copied(),
+            bytes.get(i + 2).copied(),
+        ) {
+            (b'%', Some(h), Some(l)) if hex(h).is_some() && hex(l).is_some() => {
+                let (h, l) = (hex(h).unwrap_or(0), hex(l).unwrap_or(0));
+                out.push(u8::try_from(h * 16 + l).unwrap_or(0));
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).ok()
 }
 
 impl<'a, B> From<&'a http::Request<B>> for Context<'a> {
@@ -104,5 +156,39 @@ mod tests {
         assert_eq!(cx.query_param("sid").as_deref(), Some("abc!"));
         assert_eq!(cx.header("x-sid"), Some("hdr"));
         assert_eq!(Context::detached().cookie("x"), None);
+    }
+
+    #[test]
+    fn cookie_pairs_are_found_like_a_browser_sends_them() {
+        let line = |l: &str| {
+            let req = http::Request::builder()
+                .header("cookie", l)
+                .body(())
+                .unwrap();
+            (
+                Context::from(&req).cookie("sid"),
+                Context::from(&req).cookie("d"),
+            )
+        };
+        assert_eq!(line("sid=abc"), (Some("abc".into()), None));
+        assert_eq!(
+            line("  a=1 ;sid = abc ; d=x%2Fy"),
+            (Some("abc".into()), Some("x/y".into()))
+        );
+        assert_eq!(
+            line("sid=\"quoted\"; d=%zz%4"),
+            (Some("quoted".into()), Some("%zz%4".into()))
+        );
+        assert_eq!(
+            line("sidx=1; xsid=2; sid"),
+            (None, None),
+            "names match whole"
+        );
+        assert_eq!(
+            line("sid=; d=%C3%A9"),
+            (Some(String::new()), Some("é".into()))
+        );
+        assert_eq!(line("d=%FF"), (None, None), "not UTF-8 once decoded");
+        assert_eq!(line("sid=first; sid=second").0.as_deref(), Some("first"));
     }
 }

@@ -105,6 +105,15 @@ impl IdPolicy {
             ));
         }
         let key = key.filter(|k| !k.is_empty()).map(<[u8]>::to_vec);
+        let mut probe = [0u8; 1];
+        getrandom::fill(&mut probe).map_err(|e| {
+            ConfigError::invalid(
+                "sessionIDLength",
+                format!(
+                    "the OS random number generator is unavailable, so no id can be minted: {e}"
+                ),
+            )
+        })?;
         let total = prefix.len() + random_len * 2 + if key.is_some() { TAG_HEX_LEN } else { 0 };
         if total > MAX_ID_LEN {
             return Err(ConfigError::invalid(
@@ -130,16 +139,21 @@ impl IdPolicy {
         self.prefix.len() + self.random_len * 2 + self.key.as_ref().map_or(0, |_| TAG_HEX_LEN)
     }
 
-    /// Mints a fresh id.
+    /// Mints a fresh id from the thread's CSPRNG (`rand`'s `ThreadRng`: ChaCha12, seeded
+    /// from the OS and reseeded from it periodically), so a new visitor costs no system
+    /// call. (`IdPolicy::new` checks once that the OS generator works, so the seeding
+    /// cannot fail later.)
     pub fn generate(&self) -> Result<String, Error> {
-        let mut random = vec![0u8; self.random_len];
-        getrandom::fill(&mut random).map_err(|e| Error::Random(e.to_string()))?;
+        use rand::RngCore;
+        let mut random = [0u8; MAX_ID_LEN / 2];
+        let random = &mut random[..self.random_len];
+        rand::rng().fill_bytes(random);
         let mut id = String::with_capacity(self.id_len());
         id.push_str(&self.prefix);
-        id.push_str(&hex::encode(&random));
+        push_hex(&mut id, random);
         if let Some(key) = &self.key {
-            let tag = self.mac(key, &random).finalize().into_bytes();
-            id.push_str(&hex::encode(&tag[..TAG_HEX_LEN / 2]));
+            let tag = self.mac(key, random).finalize().into_bytes();
+            push_hex(&mut id, &tag[..TAG_HEX_LEN / 2]);
         }
         Ok(id)
     }
@@ -175,6 +189,18 @@ impl IdPolicy {
         mac.update(self.prefix.as_bytes());
         mac.update(random);
         mac
+    }
+}
+
+/// Appends `bytes` as lowercase hex (through a stack buffer: no allocation).
+fn push_hex(out: &mut String, bytes: &[u8]) {
+    let mut buf = [0u8; MAX_ID_LEN];
+    for chunk in bytes.chunks(MAX_ID_LEN / 2) {
+        let hex = &mut buf[..chunk.len() * 2];
+        if hex::encode_to_slice(chunk, hex).is_ok() {
+            // Hex digits are ASCII.
+            out.push_str(std::str::from_utf8(hex).unwrap_or_default());
+        }
     }
 }
 

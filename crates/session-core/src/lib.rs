@@ -99,7 +99,7 @@
 //!             }
 //!             (None, _) => {
 //!                 let ends = release.lifetime.expires_at();
-//!                 sessions.insert(release.sid.to_owned(), (release.data.clone(), ends));
+//!                 sessions.insert(release.sid.to_owned(), (SessionData::clone(release.data), ends));
 //!                 ends
 //!             }
 //!         };

@@ -35,6 +35,7 @@ struct Inner {
     provider: Arc<dyn Provider>,
     policy: IdPolicy,
     secure: AtomicBool,
+    cookie: transport::SessionCookieTemplate,
     /// The manager's one background GC loop, while any [`GcTask`] handle keeps it.
     gc: Mutex<Weak<GcLoop>>,
 }
@@ -76,6 +77,7 @@ impl Manager {
                 engine: engine.into(),
                 secure: AtomicBool::new(config.secure),
                 lifetimes: config.lifetimes(),
+                cookie: transport::SessionCookieTemplate::new(&config),
                 config,
                 provider,
                 policy,
@@ -132,15 +134,15 @@ impl Manager {
     /// otherwise a new empty session under a fresh id (an unknown id is never adopted).
     ///
     /// A known session costs one engine call ([`Provider::session_load`]); a new one costs
-    /// none until it is released holding data. A stored session past its hard end (its
-    /// fixed [`Expiry::AtDateTime`](crate::Expiry::AtDateTime) or the absolute lifetime)
-    /// is over, whatever the engine still holds: it is destroyed and a new one starts.
+    /// none until it is released holding data. Engines end each session natively at its own
+    /// end; a stored session older than the absolute lifetime is over whatever the engine
+    /// still holds (the setting may have been shortened since it was written): it is
+    /// destroyed and a new one starts.
     pub async fn session_start<'a>(&self, cx: impl Into<Context<'a>>) -> Result<Session> {
         let cx = cx.into();
         if let Some((sid, source)) = self.find_sid(&cx) {
             if let Some(store) = self.inner.provider.session_load(&cx, &sid).await? {
-                let meta = store.meta().await?;
-                if !self.inner.lifetimes.is_over(meta.created, meta.expiry) {
+                if !self.is_over(store.as_ref()).await? {
                     return Ok(Session::new(self.clone(), store.into(), true, source));
                 }
                 self.inner.provider.session_destroy(&cx, &sid).await?;
@@ -148,6 +150,18 @@ impl Manager {
         }
         let store = self.new_store(&cx).await?;
         Ok(Session::new(self.clone(), store, false, IdSource::Minted))
+    }
+
+    /// True when a loaded session is past its hard end although the engine returned it.
+    /// Engines store every session's own end natively, so only the absolute lifetime can
+    /// differ (the configuration shortened it since the record was written): the check
+    /// costs nothing without one.
+    async fn is_over(&self, store: &dyn Store) -> Result<bool> {
+        if self.inner.lifetimes.absolute.is_none() {
+            return Ok(false);
+        }
+        let meta = store.meta().await?;
+        Ok(self.inner.lifetimes.is_over(meta.created, meta.expiry))
     }
 
     /// Destroys the request's session, if it has one, and tells the browser to forget the
@@ -254,8 +268,16 @@ impl Manager {
     ) {
         let config = &self.inner.config;
         if config.enable_set_cookie {
-            let cookie = transport::session_cookie(config, self.is_secure(), sid, max_age);
-            transport::append_cookie(response, &cookie);
+            let header = self
+                .inner
+                .cookie
+                .header(config, self.is_secure(), sid, max_age);
+            match header {
+                Some(value) => {
+                    response.append(http::header::SET_COOKIE, value);
+                }
+                None => tracing::error!("the session cookie is not a valid header value"),
+            }
         }
         transport::set_sid_header(config, response, sid);
     }

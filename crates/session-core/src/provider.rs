@@ -118,6 +118,12 @@ pub struct Capabilities {
     /// [`Provider::session_all`] returns the exact number of live sessions.
     pub counts_sessions: bool,
     /// The backend expires sessions itself; [`Provider::session_gc`] has nothing to do.
+    ///
+    /// In the conformance suite this only relaxes the GC check: with
+    /// [`Suite::held_with`](crate::conformance::Suite::held_with) given, an engine that
+    /// does not claim it must have removed an expired session from the backend after a GC
+    /// pass; one that claims it need not (the backend removes it in its own time). Every
+    /// other expiry check applies either way.
     pub expires_natively: bool,
     /// The session data lives on the client (the cookie engine): the engine reads it from
     /// the request, so it cannot be looked up outside a request, nor revoked once the client

@@ -29,9 +29,21 @@ pub static PROVIDERS: [Registration];
 ///
 /// ```ignore
 /// session_core::register_provider!(MEMORY, "memory", "session-memory", |init| {
-///     Box::pin(async move { MemoryProvider::from_init(&init).map(|p| p as _) })
+///     Box::pin(async move { Ok(Arc::new(MemoryProvider::from_init(&init)) as Arc<dyn Provider>) })
 /// });
 /// ```
+///
+/// The arguments, in order:
+/// 1. a name for the `static` the macro defines (any identifier unique in the module, by
+///    convention the engine name in capitals);
+/// 2. the engine's name, as apps ask for it (`Manager::new("memory", …)`): lowercase
+///    letters, digits, `_` and `-`; registering one name twice is an error at start-up;
+/// 3. the crate's name, which the "no such engine" error suggests adding;
+/// 4. the factory: a closure taking a [`ProviderInit`] and returning a [`ProviderFuture`]
+///    that builds one provider instance (each manager gets its own). It is stored as a
+///    plain `fn` pointer, so it **may capture nothing**: take everything from `init`
+///    (`init.config`, `init.lifetimes`, `init.manager`). For a factory that needs state of
+///    its own, register it at run time with [`register`] instead.
 #[macro_export]
 macro_rules! register_provider {
     ($static_name:ident, $name:literal, $crate_name:literal, $factory:expr) => {

@@ -1,11 +1,10 @@
 //! [`TrackedStore`]: the value map and change tracking every engine needs, so that an
 //! engine is mostly its I/O ([`Persist`]).
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use async_trait::async_trait;
 use http::HeaderMap;
-use tokio::sync::Mutex;
 
 use crate::changes::ChangeSet;
 use crate::data::{SessionData, SessionMeta};
@@ -38,8 +37,10 @@ pub struct Release<'a, T> {
     /// bytes read, …); `None` when the session was new in this request.
     pub loaded: Option<&'a T>,
     /// The session's values as this request sees them (the loaded state plus the changes).
-    /// Engines that cannot merge (the cookie engine) write this whole.
-    pub data: &'a SessionData,
+    /// Engines that cannot merge (the cookie engine) write this whole. It is the store's
+    /// shared copy: an engine that keeps sessions in memory can keep it with an
+    /// `Arc::clone` instead of copying it.
+    pub data: &'a Arc<SessionData>,
     /// When true, write only if the session is still stored; never re-create it.
     pub only_if_present: bool,
     /// The lifetime of the session as this request sees it ([`data`](Self::data)'s own
@@ -79,6 +80,21 @@ pub trait Persist: Send + Sync + 'static {
     /// The manager's lifetime rules (from [`ProviderInit::lifetimes`](crate::ProviderInit)).
     fn lifetimes(&self) -> &Lifetimes;
 
+    /// For an unchanged session loaded with `token`: `Some(end)` when its stored expiry
+    /// (ending at `end`) needs no refresh yet for `lifetime`, so the release writes nothing
+    /// and [`persist`](Self::persist) is not called; `None` to hand it the
+    /// [touch](Write::Touch). The rule engines should follow is
+    /// [`Lifetime::refresh_due`] (more than 1 % of the inactivity limit used). The default
+    /// always touches.
+    fn touch_not_due(
+        &self,
+        token: &Self::Token,
+        lifetime: &Lifetime,
+    ) -> Option<std::time::SystemTime> {
+        let _ = (token, lifetime);
+        None
+    }
+
     /// Writes `release` and says what it did (the record's new end, or that the session is
     /// gone). `response` is there for engines that answer with headers.
     async fn persist(
@@ -88,10 +104,13 @@ pub trait Persist: Send + Sync + 'static {
     ) -> Result<Released>;
 }
 
-struct State<T> {
-    data: SessionData,
+struct State {
+    /// The values as this request sees them. Shared with the engine where it keeps sessions
+    /// in memory, so a read-only request never copies them; the first change copies.
+    data: Arc<SessionData>,
     changes: ChangeSet,
-    loaded: Option<T>,
+    /// The session was loaded from storage.
+    loaded: bool,
 }
 
 /// A [`Store`] that keeps values in memory, records what changed and hands the engine a
@@ -105,11 +124,14 @@ struct State<T> {
 ///   merge.
 ///
 /// A new session is stamped with its creation time (for the absolute lifetime) when the
-/// store is made.
+/// store is made. Reads and writes of values take a short, synchronous lock; only a release
+/// waits (for another release of the same store to finish).
 pub struct TrackedStore<P: Persist> {
     sid: String,
     persist: Arc<P>,
-    state: Mutex<State<P::Token>>,
+    state: Mutex<State>,
+    /// The engine's token from the load; the async lock also serialises releases.
+    token: tokio::sync::Mutex<Option<P::Token>>,
 }
 
 impl<P: Persist> std::fmt::Debug for TrackedStore<P> {
@@ -123,7 +145,7 @@ impl<P: Persist> std::fmt::Debug for TrackedStore<P> {
 impl<P: Persist> TrackedStore<P> {
     /// A session that is not stored yet, created now.
     pub fn new(sid: impl Into<String>, persist: Arc<P>) -> Self {
-        Self::build(sid.into(), fresh(), None, persist)
+        Self::build(sid.into(), Arc::new(fresh()), None, persist)
     }
 
     /// A session loaded from storage, with the engine's token for the write-back.
@@ -133,7 +155,7 @@ impl<P: Persist> TrackedStore<P> {
         token: P::Token,
         persist: Arc<P>,
     ) -> Self {
-        Self::build(sid.into(), data, Some(token), persist)
+        Self::build(sid.into(), Arc::new(data), Some(token), persist)
     }
 
     /// The store for what an engine's lookup found, boxed for a [`Provider`](crate::Provider):
@@ -143,63 +165,108 @@ impl<P: Persist> TrackedStore<P> {
         found: Option<(SessionData, P::Token)>,
         persist: Arc<P>,
     ) -> Box<dyn Store> {
+        Self::boxed_shared(sid, found.map(|(d, t)| (Arc::new(d), t)), persist)
+    }
+
+    /// [`boxed`](Self::boxed) for an engine that keeps sessions in memory as
+    /// `Arc<SessionData>`: the store shares the engine's copy until the request changes
+    /// something, so a read-only request copies nothing.
+    pub fn boxed_shared(
+        sid: impl Into<String>,
+        found: Option<(Arc<SessionData>, P::Token)>,
+        persist: Arc<P>,
+    ) -> Box<dyn Store> {
         let sid = sid.into();
         Box::new(match found {
             Some((data, token)) => Self::build(sid, data, Some(token), persist),
-            None => Self::build(sid, fresh(), None, persist),
+            None => Self::build(sid, Arc::new(fresh()), None, persist),
         })
     }
 
-    fn build(sid: String, data: SessionData, loaded: Option<P::Token>, persist: Arc<P>) -> Self {
+    fn build(
+        sid: String,
+        data: Arc<SessionData>,
+        token: Option<P::Token>,
+        persist: Arc<P>,
+    ) -> Self {
         TrackedStore {
             sid,
             persist,
             state: Mutex::new(State {
                 data,
                 changes: ChangeSet::new(),
-                loaded,
+                loaded: token.is_some(),
             }),
+            token: tokio::sync::Mutex::new(token),
         }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // Never held across an await or user code: a poisoned lock is still consistent.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// A copy of the values as this request sees them.
     pub async fn snapshot(&self) -> SessionData {
-        self.state.lock().await.data.clone()
+        SessionData::clone(&self.lock().data)
     }
 
     async fn release(&self, response: &mut HeaderMap, only_if_present: bool) -> Result<Released> {
-        let mut state = self.state.lock().await;
-        let is_new = state.loaded.is_none();
-        if is_new && (state.data.is_empty() || only_if_present) {
-            return Ok(Released::NotStored);
+        // Uncontended (the usual case) without building a lock future.
+        let token = match self.token.try_lock() {
+            Ok(token) => token,
+            Err(_) => self.token.lock().await,
+        };
+        let (data, changes) = {
+            let mut state = self.lock();
+            if !state.loaded && (state.data.is_empty() || only_if_present) {
+                return Ok(Released::NotStored);
+            }
+            (Arc::clone(&state.data), std::mem::take(&mut state.changes))
+        };
+        let lifetimes = self.persist.lifetimes();
+        let lifetime = lifetime_of(lifetimes, &data);
+        if changes.is_empty() {
+            let kept = token
+                .as_ref()
+                .and_then(|token| self.persist.touch_not_due(token, &lifetime));
+            if let Some(end) = kept {
+                return Ok(Released::Kept { expires: Some(end) });
+            }
         }
-        let State {
-            data,
-            changes,
-            loaded,
-        } = &*state;
         let write = if changes.is_empty() {
             Write::Touch
         } else {
-            Write::Changes(changes)
+            Write::Changes(&changes)
         };
-        let lifetimes = self.persist.lifetimes();
         let release = Release {
             sid: &self.sid,
             write,
-            loaded: loaded.as_ref(),
-            data,
+            loaded: token.as_ref(),
+            data: &data,
             only_if_present,
-            lifetime: lifetime_of(lifetimes, data),
+            lifetime,
             lifetimes,
         };
-        let released = self.persist.persist(release, response).await?;
-        // Changes are done with once written; a release that found the session gone wrote
-        // nothing, so a later release (one that may create) still has them to write.
-        if released != Released::Gone {
-            state.changes = ChangeSet::new();
+        let released = self.persist.persist(release, response).await;
+        // Changes are done with once written. A release that failed, or found the session
+        // gone, wrote nothing: a later release (one that may create) still has them to
+        // write, followed by any made meanwhile.
+        if !matches!(released, Ok(ref r) if *r != Released::Gone) {
+            let mut state = self.lock();
+            let later = std::mem::take(&mut state.changes);
+            state.changes = changes;
+            state.changes.extend(later);
         }
-        Ok(released)
+        released
+    }
+}
+
+/// `set_now` of a TrackedStore always succeeds; should that change, fail rather than panic.
+fn unreachable_set() -> crate::Error {
+    crate::Error::Unsupported {
+        engine: "tracked store".into(),
+        what: "setting a value",
     }
 }
 
@@ -216,56 +283,64 @@ impl<P: Persist> Store for TrackedStore<P> {
         &self.sid
     }
 
-    async fn get_raw(&self, key: &str) -> Result<Option<Vec<u8>>> {
-        Ok(self.state.lock().await.data.get(key).map(<[u8]>::to_vec))
+    fn read_now(&self, key: &str, read: &mut dyn FnMut(Option<&[u8]>)) -> bool {
+        read(self.lock().data.get(key));
+        true
     }
 
-    async fn set_raw(&self, key: &str, value: Vec<u8>) -> Result<()> {
-        let mut state = self.state.lock().await;
+    fn set_now(&self, key: &str, value: Vec<u8>) -> std::result::Result<(), Vec<u8>> {
+        let mut state = self.lock();
         state.changes.set(key, value.clone());
-        state.data.insert(key, value);
+        Arc::make_mut(&mut state.data).insert(key, value);
         Ok(())
     }
 
+    async fn get_raw(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        Ok(self.lock().data.get(key).map(<[u8]>::to_vec))
+    }
+
+    async fn set_raw(&self, key: &str, value: Vec<u8>) -> Result<()> {
+        self.set_now(key, value).map_err(|_| unreachable_set())
+    }
+
     async fn delete(&self, key: &str) -> Result<()> {
-        let mut state = self.state.lock().await;
-        if state.data.remove(key).is_some() || state.loaded.is_some() {
+        let mut state = self.lock();
+        let present = state.data.get(key).is_some();
+        if present {
+            Arc::make_mut(&mut state.data).remove(key);
+        }
+        if present || state.loaded {
             state.changes.delete(key);
         }
         Ok(())
     }
 
     async fn flush(&self) -> Result<()> {
-        let mut state = self.state.lock().await;
-        state.data.clear();
+        let mut state = self.lock();
+        if !state.data.is_empty() {
+            Arc::make_mut(&mut state.data).clear();
+        }
         state.changes.clear();
         Ok(())
     }
 
     async fn keys(&self) -> Result<Vec<String>> {
-        Ok(self
-            .state
-            .lock()
-            .await
-            .data
-            .keys()
-            .map(str::to_owned)
-            .collect())
+        Ok(self.lock().data.keys().map(str::to_owned).collect())
     }
 
     async fn meta(&self) -> Result<SessionMeta> {
-        Ok(self.state.lock().await.data.meta())
+        Ok(self.lock().data.meta())
     }
 
     async fn set_expiry(&self, expiry: Option<Expiry>) -> Result<()> {
-        let mut state = self.state.lock().await;
-        state.data.set_expiry(expiry);
+        let mut state = self.lock();
+        Arc::make_mut(&mut state.data).set_expiry(expiry);
         state.changes.set_expiry(expiry);
         Ok(())
     }
 
     async fn changes(&self) -> Result<ChangeSet> {
-        Ok(self.state.lock().await.changes.clone())
+        Ok(self.lock().changes.clone())
     }
 
     async fn session_release(&self, response: &mut HeaderMap) -> Result<Released> {

@@ -166,6 +166,59 @@ pub(crate) fn session_cookie(
         .cookie(&config.cookie_name, sid.to_owned())
 }
 
+/// The session cookie's header text, worked out once per manager: every session cookie of
+/// a manager has the same attributes, and only its value (and, with a lifetime, its
+/// `Max-Age`/`Expires`) changes. The text comes from the `cookie` crate (a template cookie
+/// split around its value), so the fast path writes exactly what the crate would.
+#[derive(Debug, Clone)]
+pub(crate) struct SessionCookieTemplate {
+    /// `name=`.
+    prefix: String,
+    /// `; HttpOnly; SameSite=…; Path=/…`, without and with `Secure`.
+    suffix: [String; 2],
+}
+
+/// The placeholder value the template cookie is built with (no character to encode).
+const PLACEHOLDER: &str = "0";
+
+impl SessionCookieTemplate {
+    pub(crate) fn new(config: &ManagerConfig) -> Self {
+        let prefix = format!("{}=", config.cookie_name);
+        let suffix = [false, true].map(|secure| {
+            let text = session_cookie(config, secure, PLACEHOLDER, None)
+                .encoded()
+                .to_string();
+            text.strip_prefix(&prefix)
+                .and_then(|rest| rest.strip_prefix(PLACEHOLDER))
+                .unwrap_or_default()
+                .to_owned()
+        });
+        SessionCookieTemplate { prefix, suffix }
+    }
+
+    /// The `Set-Cookie` value for `sid` (an id the manager minted or validated: visible
+    /// ASCII without separators, so nothing to encode).
+    pub(crate) fn header(
+        &self,
+        config: &ManagerConfig,
+        secure: bool,
+        sid: &str,
+        max_age: Option<std::time::Duration>,
+    ) -> Option<HeaderValue> {
+        if max_age.is_some() {
+            // `Expires` is a date: let the crate write it.
+            let cookie = session_cookie(config, secure, sid, max_age);
+            return HeaderValue::from_str(&cookie.encoded().to_string()).ok();
+        }
+        let suffix = &self.suffix[usize::from(secure)];
+        let mut text = String::with_capacity(self.prefix.len() + sid.len() + suffix.len());
+        text.push_str(&self.prefix);
+        text.push_str(sid);
+        text.push_str(suffix);
+        HeaderValue::from_maybe_shared(bytes::Bytes::from(text)).ok()
+    }
+}
+
 /// A cookie that makes the browser forget the session cookie.
 pub(crate) fn removal_cookie(config: &ManagerConfig, secure: bool) -> Cookie<'static> {
     CookieAttributes::new(config, secure).removal(&config.cookie_name)
@@ -238,6 +291,43 @@ mod tests {
             "Secure",
         ] {
             assert!(gone.contains(part), "{part} missing from {gone}");
+        }
+    }
+
+    #[test]
+    fn the_template_writes_what_the_cookie_crate_writes() {
+        for config in [
+            ManagerConfig::default(),
+            ManagerConfig {
+                domain: "example.com".into(),
+                cookie_same_site: SameSite::Unset,
+                disable_http_only: true,
+                ..ManagerConfig::default()
+            },
+            ManagerConfig {
+                cookie_name: "sid".into(),
+                cookie_same_site: SameSite::None,
+                ..ManagerConfig::default()
+            },
+        ] {
+            let template = SessionCookieTemplate::new(&config);
+            for secure in [false, true] {
+                let sid = "app-0123456789abcdef";
+                let fast = template.header(&config, secure, sid, None).unwrap();
+                let crate_text = session_cookie(&config, secure, sid, None)
+                    .encoded()
+                    .to_string();
+                assert_eq!(fast.to_str().unwrap(), crate_text);
+                let slow = template
+                    .header(
+                        &config,
+                        secure,
+                        sid,
+                        Some(std::time::Duration::from_secs(60)),
+                    )
+                    .unwrap();
+                assert!(slow.to_str().unwrap().contains("Max-Age=60"), "{slow:?}");
+            }
         }
     }
 

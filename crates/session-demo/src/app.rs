@@ -4,14 +4,19 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Form, Router};
+use std::time::Duration;
+
 use serde::Deserialize;
-use session_core::Error;
+use session_core::{Error, Expiry};
 use session_web::{Session, SessionError, SessionLayer};
 
 use crate::pages;
 
 /// The longest user name the login form accepts.
 pub const MAX_NAME: usize = 64;
+
+/// How long a "remember me" login lasts without a visit (its cookie lasts as long).
+pub const REMEMBER_FOR: Duration = Duration::from_secs(30 * 24 * 3600);
 
 /// The app on `layer`'s sessions. `/health` and `/favicon.ico` are served without a session.
 pub fn router(layer: SessionLayer) -> Router {
@@ -31,8 +36,14 @@ async fn counter(session: Session) -> Result<Html<String>, SessionError> {
     let count: u64 = session.get("asta").await?.unwrap_or(0);
     session.set("asta", &count.saturating_add(1)).await?;
     let user: Option<String> = session.get("user").await?;
+    let remembered = matches!(session.expiry().await?, Some(Expiry::OnInactivity(_)));
     let engine = session.manager().engine().to_owned();
-    Ok(Html(pages::counter(count, user.as_deref(), &engine)))
+    Ok(Html(pages::counter(
+        count,
+        user.as_deref(),
+        remembered,
+        &engine,
+    )))
 }
 
 async fn login_form() -> Html<String> {
@@ -44,10 +55,15 @@ async fn login_form() -> Html<String> {
 pub struct LoginForm {
     /// The user name.
     pub user: String,
+    /// The "remember me" box: present (`on`) when ticked.
+    #[serde(default)]
+    pub remember: Option<String>,
 }
 
 /// Stores the name and moves the session to a new id, so an id known before login (fixed
-/// by an attacker, say) is worthless after it.
+/// by an attacker, say) is worthless after it. "Remember me" gives the session a lifetime
+/// of its own, 30 days of inactivity, and a cookie that lasts as long; without it the
+/// session follows the manager (a browser-session cookie by default).
 async fn login(session: Session, Form(form): Form<LoginForm>) -> Result<Response, SessionError> {
     let name = form.user.trim();
     if name.is_empty() || name.chars().count() > MAX_NAME || name.chars().any(char::is_control) {
@@ -58,7 +74,11 @@ async fn login(session: Session, Form(form): Form<LoginForm>) -> Result<Response
     }
     session.set("user", name).await?;
     session.regenerate().await?;
-    tracing::info!(user = name, "logged in");
+    let remember = form.remember.is_some();
+    session
+        .set_expiry(remember.then_some(Expiry::OnInactivity(REMEMBER_FOR)))
+        .await?;
+    tracing::info!(user = name, remember, "logged in");
     Ok(Redirect::to("/").into_response())
 }
 

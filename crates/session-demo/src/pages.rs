@@ -26,11 +26,17 @@ fn layout(title: &str, body: &str) -> String {
     )
 }
 
-/// beego's counter page: `count` is the value of `asta` before this visit.
-pub fn counter(count: u64, user: Option<&str>, engine: &str) -> String {
+/// beego's counter page: `count` is the value of `asta` before this visit; `remembered`
+/// when the session lives by "remember me".
+pub fn counter(count: u64, user: Option<&str>, remembered: bool, engine: &str) -> String {
+    let remembered = if remembered {
+        " <span id=\"remembered\">(remembered for 30 days)</span>"
+    } else {
+        ""
+    };
     let who = match user {
         Some(name) => format!(
-            "<p>Logged in as <b id=\"user\">{}</b>.</p>\
+            "<p>Logged in as <b id=\"user\">{}</b>{remembered}.</p>\
              <form method=\"post\" action=\"/logout\"><button id=\"logout\" type=\"submit\">Log out</button></form>",
             escape(name)
         ),
@@ -53,6 +59,7 @@ pub fn login(error: Option<&str>) -> String {
     let body = format!(
         "{error}<form method=\"post\" action=\"/login\">\
          <label>User name <input id=\"name\" name=\"user\" maxlength=\"64\" autofocus></label> \
+         <label><input id=\"remember\" type=\"checkbox\" name=\"remember\"> Remember me for 30 days</label> \
          <button id=\"login\" type=\"submit\">Log in</button></form>\
          <p>Logging in stores the name in the session and gives the session a new id.</p>"
     );
@@ -84,7 +91,7 @@ mod tests {
             escape("<a href='x'>&\"</a>"),
             "&lt;a href=&#39;x&#39;&gt;&amp;&quot;&lt;/a&gt;"
         );
-        assert!(counter(1, Some("<script>"), "memory").contains("&lt;script&gt;"));
+        assert!(counter(1, Some("<script>"), false, "memory").contains("&lt;script&gt;"));
         assert!(login(Some("<b>")).contains("&lt;b&gt;"));
     }
 }

@@ -33,10 +33,24 @@ async fn file_engine_in_headless_chromium() {
 async fn cookie_engine_in_headless_chromium() {
     counter_login_logout(Options {
         provider: Some("cookie".into()),
-        provider_config: Some(r#"{"keys":["browser-test-secret-0123456789abcdef"]}"#.into()),
+        provider_config: Some(
+            r#"{"keys":["3T11Lrx4xY8e+8ODHnG+K5CJDjG3niEkjAp9bcV+8V4="]}"#.into(),
+        ),
         ..Options::default()
     })
     .await;
+}
+
+/// The session-id cookie as the browser holds it (CDP `Network.getCookies`).
+async fn session_cookie(browser: &mut Browser) -> serde_json::Value {
+    let cookies = browser
+        .call("Network.getCookies", serde_json::json!({}))
+        .await;
+    cookies["cookies"]
+        .as_array()
+        .and_then(|all| all.iter().find(|c| c["name"] == "beegosessionID"))
+        .cloned()
+        .unwrap_or_else(|| panic!("no beegosessionID cookie in {cookies}"))
 }
 
 async fn counter_login_logout(options: Options) {
@@ -107,6 +121,40 @@ async fn counter_login_logout(options: Options) {
         Some("3"),
         "login keeps the data"
     );
+    assert_eq!(browser.text("#remembered").await, None, "not remembered");
+    let cookie = session_cookie(&mut browser).await;
+    assert_eq!(
+        cookie["session"],
+        serde_json::json!(true),
+        "without remember me the id cookie is a browser-session cookie: {cookie}"
+    );
+
+    // Log in again with "remember me": 30 days without a visit, the cookie as long.
+    browser.open(&format!("{base}/login")).await;
+    browser
+        .navigate_by(
+            "document.querySelector('#name').value = 'alice'; \
+             document.querySelector('#remember').checked = true; \
+             document.querySelector('#login').click()",
+        )
+        .await;
+    assert!(browser.text("#remembered").await.is_some(), "remembered");
+    let cookie = session_cookie(&mut browser).await;
+    let expires = cookie["expires"].as_f64().unwrap_or(0.0);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
+    let days = (expires - now) / 86_400.0;
+    assert!(
+        (29.9..=30.1).contains(&days),
+        "the remembered id cookie expires in {days} days: {cookie}"
+    );
+    browser.navigate_by("location.reload()").await;
+    assert!(
+        browser.text("#remembered").await.is_some(),
+        "remember me holds on the next request"
+    );
 
     browser
         .navigate_by("document.querySelector('#logout').click()")
@@ -120,6 +168,11 @@ async fn counter_login_logout(options: Options) {
     );
     browser.navigate_by("location.reload()").await;
     assert_eq!(browser.text("#count").await.as_deref(), Some("1"));
+    assert_eq!(
+        browser.text("#remembered").await,
+        None,
+        "logout ends remember me"
+    );
 
     browser.close().await;
     let _ = stop.send(());

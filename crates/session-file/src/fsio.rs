@@ -126,7 +126,7 @@ pub(crate) fn open_regular(path: &Path) -> io::Result<Option<(File, Metadata)>> 
         Ok(file) => file,
         Err(e) if means_absent(&e) => {
             if e.kind() != io::ErrorKind::NotFound {
-                tracing::warn!(engine = ENGINE, path = %path.display(), error = %e,
+                tracing::warn!(engine = ENGINE, path = %crate::layout::shown(path), error = %e,
                     "session path is not a regular file (symlinks are not followed); treating the session as absent");
             }
             return Ok(None);
@@ -135,7 +135,7 @@ pub(crate) fn open_regular(path: &Path) -> io::Result<Option<(File, Metadata)>> 
     };
     let meta = file.metadata()?;
     if !meta.is_file() {
-        tracing::warn!(engine = ENGINE, path = %path.display(),
+        tracing::warn!(engine = ENGINE, path = %crate::layout::shown(path),
             "session path is not a regular file; treating the session as absent");
         return Ok(None);
     }

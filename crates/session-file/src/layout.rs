@@ -108,6 +108,19 @@ pub(crate) fn classify<'a>(shard: (&str, &str), name: &'a str) -> Entry<'a> {
     }
 }
 
+/// A path as logs and errors show it: a session's file (or its lock or temp file) is
+/// named by the session id, a credential, so its name is replaced by the id's fingerprint.
+/// The one-character directory levels stay (they give away two characters of an id).
+pub(crate) fn shown(path: &Path) -> String {
+    match (path.parent(), path.file_name().and_then(|n| n.to_str())) {
+        (Some(parent), Some(name)) if name.len() > 2 => {
+            let session = session_core::id::Fingerprint::of(name);
+            format!("{}/<session {session}>", parent.display())
+        }
+        _ => path.display().to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

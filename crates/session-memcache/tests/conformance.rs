@@ -1,5 +1,6 @@
 //! The public conformance suite against the engine on the servers `MEMCACHE_SERVERS` names
-//! (two under `cargo xtask test`).
+//! (two under `cargo xtask test`), with the servers' own command counters (`stats`) to check
+//! that a new visitor costs nothing.
 
 mod common;
 
@@ -16,8 +17,13 @@ async fn conformance() {
         "the suite runs on two servers at least ({} given); set MEMCACHE_ONE_SERVER=1 to allow one",
         servers.len()
     );
+    let counted = servers.clone();
     Suite::new("memcache")
         .provider_config(list)
+        .count_backend_calls_with(move || {
+            let servers = counted.clone();
+            Box::pin(async move { common::commands(&servers).await })
+        })
         .corrupt_with(move |c: Corruption| {
             let servers = servers.clone();
             Box::pin(async move {

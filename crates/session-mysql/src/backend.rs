@@ -58,9 +58,9 @@ fn is_connection_lost(error: &sqlx::Error) -> bool {
     }
 }
 
-/// The whole seconds a record written now with `lifetime` lives (rounded up, at least 1).
-fn ttl_secs(lifetime: &Lifetime) -> u64 {
-    crate::sql::lifetime_secs(lifetime.ttl())
+/// The seconds a record written now with `lifetime` lives (to the millisecond).
+fn ttl_secs(lifetime: &Lifetime) -> f64 {
+    lifetime.ttl().as_secs_f64()
 }
 
 /// The version of a stored session is the bytes read: the conditional `UPDATE` compares

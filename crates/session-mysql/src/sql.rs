@@ -4,13 +4,11 @@
 //! no `VALUES()` in upserts), so MySQL 5.7/8 and MariaDB both work.
 //!
 //! `session_expiry` holds the last second (Unix time) in which the session is alive: live
-//! means `session_expiry >= UNIX_TIMESTAMP()`. Each write stores `now + ttl`, the ttl of
-//! that session's own lifetime in whole seconds (bound as a parameter, rounded up), which
-//! keeps a session for at least its lifetime and less than a second more. (beego
+//! means `session_expiry >= UNIX_TIMESTAMP()`. Each write stores `FLOOR(now + ttl)`, `now`
+//! to the millisecond and `ttl` the session's own lifetime in seconds (bound as a
+//! parameter), which keeps a session for at least its lifetime and less than a second more. (beego
 //! stored the time of last access there instead; this engine does not share tables with
 //! beego, whose gob-encoded data it could not read anyway.)
-
-use std::time::Duration;
 
 use session_sqlx::TableNames;
 
@@ -39,12 +37,6 @@ pub fn names(table: &str) -> TableNames {
     TableNames::new(table, '`', "_expiry")
 }
 
-/// Whole seconds a session lives, rounded up, at least one.
-pub fn lifetime_secs(lifetime: Duration) -> u64 {
-    let secs = lifetime.as_secs() + u64::from(lifetime.subsec_nanos() > 0);
-    secs.max(1)
-}
-
 /// The DDL the engine runs when `create_table` is on (also printed in the docs).
 pub fn create_table(table: &str, index: &str) -> String {
     format!(
@@ -60,11 +52,11 @@ pub fn create_table(table: &str, index: &str) -> String {
 
 impl Statements {
     /// The statements for `table` (already quoted). Every write binds its session's ttl in
-    /// seconds ([`lifetime_secs`]) where the expiry is set.
+    /// seconds (a float) where the expiry is set.
     pub fn new(table: &str, index: &str) -> Self {
         let now = "UNIX_TIMESTAMP()";
         let live = format!("session_expiry >= {now}");
-        let expiry = format!("{now} + ?");
+        let expiry = "FLOOR(UNIX_TIMESTAMP(NOW(3)) + ?)".to_owned();
         Statements {
             create_table: create_table(table, index),
             load: format!(
@@ -101,17 +93,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn lifetimes_round_up() {
-        assert_eq!(lifetime_secs(Duration::from_millis(1500)), 2);
-        assert_eq!(lifetime_secs(Duration::ZERO), 1);
-        assert_eq!(lifetime_secs(Duration::from_secs(3600)), 3600);
-    }
-
-    #[test]
     fn names_are_quoted() {
         assert_eq!(names("db.session").quoted, "`db`.`session`");
         let s = Statements::new("`t`", "t_expiry");
-        assert!(s.insert.contains("UNIX_TIMESTAMP() + ?"), "{}", s.insert);
+        assert!(
+            s.insert.contains("UNIX_TIMESTAMP(NOW(3)) + ?"),
+            "{}",
+            s.insert
+        );
         assert!(
             !s.rename.contains("session_expiry ="),
             "a move keeps the expiry"

@@ -36,7 +36,8 @@ type SkipRule = Arc<dyn Fn(&Parts) -> bool + Send + Sync>;
 /// - The engine's garbage collection runs in the background from the moment the layer is built
 ///   (or, outside a tokio runtime, from its first request) until every copy of the layer and
 ///   its services is dropped, which `axum::serve` does when the server stops, or until
-///   [`shutdown_gc`](Self::shutdown_gc).
+///   [`shutdown_gc`](Self::shutdown_gc). A manager has one GC loop, however many layers are
+///   built on it ([`Manager::spawn_gc`] hands every layer the same loop).
 /// - Routes can opt out with [`skip_path`](Self::skip_path), [`skip_prefix`](Self::skip_prefix)
 ///   or [`skip_if`](Self::skip_if): they get no session, cost no engine call and send no cookie.
 #[derive(Clone)]
@@ -106,7 +107,8 @@ impl SessionLayer {
     }
 
     /// Stops background garbage collection now and waits for a pass in progress to finish.
-    /// Clones of this layer share the task, so this stops it for all of them.
+    /// Every layer built on the same manager shares the loop, so this stops it for all of
+    /// them.
     pub async fn shutdown_gc(&self) {
         self.gc.shutdown().await;
     }

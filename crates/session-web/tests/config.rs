@@ -5,11 +5,10 @@ mod conflog;
 
 use std::sync::Arc;
 
-use common::{app, send};
+use common::{app, send, Gate};
 use session_core::SameSite;
 use session_memory as _;
 use session_web::config::{AppConf, Location, WebConfigError, WebSessionConfig};
-use tokio::sync::Notify;
 
 fn parse(text: &str) -> Result<WebSessionConfig, WebConfigError> {
     WebSessionConfig::from_app_conf_str_with_env(text, "conf/app.conf", |_| None)
@@ -268,7 +267,7 @@ async fn sessionon_switches_the_layer_and_the_keys_reach_the_cookie() {
         .await
         .unwrap()
         .expect("sessionon = true gives a layer");
-    let app = app(layer, Arc::new(Notify::new()));
+    let app = app(layer, Arc::new(Gate::default()));
     let reply = send(&app, "GET", "/", None).await;
     let cookie = &reply.set_cookies()[0];
     assert!(

@@ -8,18 +8,20 @@ use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use common::{app, flaky_manager, send, send_request};
+use common::{app, flaky_manager, send, send_request, Gate};
 use session_core::{Manager, ManagerConfig, SameSite};
 use session_memory as _;
 use session_web::SessionLayer;
-use tokio::sync::Notify;
 
 const NAME: &str = "beegosessionID";
 
 async fn memory_app(config: ManagerConfig) -> (axum::Router, Manager) {
     let manager = Manager::new("memory", config).await.unwrap();
     (
-        app(SessionLayer::new(manager.clone()), Arc::new(Notify::new())),
+        app(
+            SessionLayer::new(manager.clone()),
+            Arc::new(Gate::default()),
+        ),
         manager,
     )
 }
@@ -168,7 +170,7 @@ async fn typed_values_round_trip_and_wrong_types_are_errors() {
 #[tokio::test]
 async fn failing_engine_answers_503_and_recovers() {
     let (manager, state) = flaky_manager("web-test-down", ManagerConfig::default()).await;
-    let app = app(SessionLayer::new(manager), Arc::new(Notify::new()));
+    let app = app(SessionLayer::new(manager), Arc::new(Gate::default()));
     let sid = send(&app, "GET", "/", None).await.cookie(NAME).unwrap();
     state.down.store(true, Ordering::SeqCst);
     let down = send(&app, "GET", "/", Some(&jar(&sid))).await;
@@ -192,7 +194,7 @@ async fn failing_engine_answers_503_and_recovers() {
 #[tokio::test]
 async fn failing_release_answers_503() {
     let (manager, state) = flaky_manager("web-test-release", ManagerConfig::default()).await;
-    let app = app(SessionLayer::new(manager), Arc::new(Notify::new()));
+    let app = app(SessionLayer::new(manager), Arc::new(Gate::default()));
     let sid = send(&app, "GET", "/", None).await.cookie(NAME).unwrap();
     state.fail_release.store(true, Ordering::SeqCst);
     let reply = send(&app, "GET", "/", Some(&jar(&sid))).await;
@@ -279,7 +281,7 @@ async fn routes_can_opt_out_while_sessions_are_on() {
     let layer = SessionLayer::new(manager)
         .skip_path("/health")
         .skip_prefix("/skipped-");
-    let app = app(layer, Arc::new(Notify::new()));
+    let app = app(layer, Arc::new(Gate::default()));
     let health = send(&app, "GET", "/health", None).await;
     assert_eq!(health.body, "no session");
     assert!(health.set_cookies().is_empty());
@@ -310,7 +312,7 @@ async fn a_slow_request_does_not_undo_a_logout() {
     let manager = Manager::new("memory", ManagerConfig::default())
         .await
         .unwrap();
-    let gate = Arc::new(Notify::new());
+    let gate = Arc::new(Gate::default());
     let app = app(SessionLayer::new(manager.clone()), gate.clone());
     let sid = send(&app, "GET", "/", None).await.cookie(NAME).unwrap();
     let slow = tokio::spawn({
@@ -318,10 +320,10 @@ async fn a_slow_request_does_not_undo_a_logout() {
         let cookie = jar(&sid);
         async move { send(&app, "GET", "/slow", Some(&cookie)).await }
     });
-    // Let the slow request load the session before the logout.
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // The slow request has loaded the session (its handler is running) before the logout.
+    gate.entered.notified().await;
     send(&app, "POST", "/logout", Some(&jar(&sid))).await;
-    gate.notify_one();
+    gate.open.notify_one();
     assert_eq!(slow.await.unwrap().body, "slow done");
     assert_eq!(manager.get_active_session().await.unwrap(), 0);
     assert_eq!(
@@ -331,13 +333,48 @@ async fn a_slow_request_does_not_undo_a_logout() {
 }
 
 #[tokio::test]
+async fn a_login_that_fails_with_5xx_keeps_the_old_session() {
+    let (app, _) = memory_app(ManagerConfig::default()).await;
+    let sid = send(&app, "GET", "/", None).await.cookie(NAME).unwrap();
+    send(&app, "GET", "/", Some(&jar(&sid))).await;
+    let failed = send(&app, "POST", "/login-fails/eve", Some(&jar(&sid))).await;
+    assert_eq!(failed.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(
+        failed.cookie(NAME),
+        None,
+        "a failed request sends no new id"
+    );
+    // The old cookie still works, with the data it had.
+    let again = send(&app, "GET", "/", Some(&jar(&sid))).await;
+    assert_eq!(again.body, "count=2 user=");
+}
+
+#[tokio::test]
+async fn one_gc_loop_per_manager_however_many_layers() {
+    let config = ManagerConfig::builder()
+        .gc_lifetime(Duration::from_secs(1))
+        .build()
+        .unwrap();
+    let (manager, state) = flaky_manager("web-test-gc-once", config).await;
+    let layers: Vec<SessionLayer> = (0..4).map(|_| SessionLayer::new(manager.clone())).collect();
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let passes = state.gc_passes.load(Ordering::SeqCst);
+    // One loop ticks twice in 2.5 s; four loops would tick eight times.
+    assert!(
+        (1..=3).contains(&passes),
+        "{passes} GC passes in 2.5 s with gclifetime 1 s and four layers on one manager"
+    );
+    drop(layers);
+}
+
+#[tokio::test]
 async fn gc_runs_with_the_layer_and_stops_with_it() {
     let config = ManagerConfig::builder()
         .gc_lifetime(Duration::from_secs(1))
         .build()
         .unwrap();
     let (manager, state) = flaky_manager("web-test-gc", config).await;
-    let app = app(SessionLayer::new(manager), Arc::new(Notify::new()));
+    let app = app(SessionLayer::new(manager), Arc::new(Gate::default()));
     tokio::time::sleep(Duration::from_millis(2500)).await;
     let passes = state.gc_passes.load(Ordering::SeqCst);
     assert!(
@@ -365,7 +402,7 @@ async fn gc_can_be_shut_down_or_left_off() {
     let layer = SessionLayer::new(manager.clone());
     layer.shutdown_gc().await;
     let off = SessionLayer::new(manager).without_gc();
-    let app = app(off, Arc::new(Notify::new()));
+    let app = app(off, Arc::new(Gate::default()));
     send(&app, "GET", "/", None).await;
     tokio::time::sleep(Duration::from_millis(2200)).await;
     assert_eq!(state.gc_passes.load(Ordering::SeqCst), 0);
@@ -386,7 +423,7 @@ fn a_layer_built_outside_a_runtime_starts_gc_on_its_first_request() {
     let (manager, state) = runtime.block_on(flaky_manager("web-test-gc-late", config));
     let layer = SessionLayer::new(manager); // no runtime here: must not panic
     runtime.block_on(async move {
-        let app = app(layer, Arc::new(Notify::new()));
+        let app = app(layer, Arc::new(Gate::default()));
         tokio::time::sleep(Duration::from_millis(1500)).await;
         assert_eq!(
             state.gc_passes.load(Ordering::SeqCst),

@@ -7,10 +7,9 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 
 use axum::http::StatusCode;
-use common::{app, flaky_manager, send};
+use common::{app, flaky_manager, send, Gate};
 use session_core::ManagerConfig;
 use session_web::SessionLayer;
-use tokio::sync::Notify;
 
 #[derive(Clone, Default)]
 struct Captured(Arc<Mutex<Vec<u8>>>);
@@ -38,7 +37,7 @@ async fn a_failing_engine_is_logged_as_an_error() {
     let _guard = tracing::subscriber::set_default(subscriber);
 
     let (manager, state) = flaky_manager("web-test-log", ManagerConfig::default()).await;
-    let app = app(SessionLayer::new(manager), Arc::new(Notify::new()));
+    let app = app(SessionLayer::new(manager), Arc::new(Gate::default()));
     state.down.store(true, Ordering::SeqCst);
     assert_eq!(
         send(&app, "GET", "/", None).await.status,

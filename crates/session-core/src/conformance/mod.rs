@@ -78,7 +78,15 @@ pub struct Corruption {
 /// The future a [`Suite::corrupt_with`] hook returns.
 pub type CorruptFuture = Pin<Box<dyn Future<Output = Corruption> + Send>>;
 
+/// The future a [`Suite::count_backend_calls_with`] hook returns.
+pub type CountFuture = Pin<Box<dyn Future<Output = usize> + Send>>;
+
+/// The future a [`Suite::held_with`] hook returns.
+pub type HeldFuture = Pin<Box<dyn Future<Output = bool> + Send>>;
+
 type CorruptFn = Arc<dyn Fn(Corruption) -> CorruptFuture + Send + Sync>;
+type CountFn = Arc<dyn Fn() -> CountFuture + Send + Sync>;
+type HeldFn = Arc<dyn Fn(String) -> HeldFuture + Send + Sync>;
 type Factory = Arc<dyn Fn(ProviderInit) -> ProviderFuture + Send + Sync>;
 
 /// The conformance suite for one engine; see the [module documentation](self).
@@ -87,7 +95,15 @@ pub struct Suite {
     engine: String,
     provider_config: String,
     factory: Option<Factory>,
+    hooks: Hooks,
+}
+
+/// What the engine's author taught the suite about the backend.
+#[derive(Clone, Default)]
+struct Hooks {
     corrupt: Option<CorruptFn>,
+    count: Option<CountFn>,
+    held: Option<HeldFn>,
 }
 
 impl std::fmt::Debug for Suite {
@@ -110,11 +126,12 @@ impl Suite {
             engine: engine.into(),
             provider_config: String::new(),
             factory: None,
-            corrupt: None,
+            hooks: Hooks::default(),
         }
     }
 
-    /// The `providerConfig` every manager the suite builds gets.
+    /// The `providerConfig` every manager the suite builds gets (default: empty, which
+    /// suits engines that need no configuration, such as `memory`).
     pub fn provider_config(mut self, config: impl Into<String>) -> Self {
         self.provider_config = config.into();
         self
@@ -131,11 +148,43 @@ impl Suite {
 
     /// Teaches the suite how to damage a stored session, so it can check that corrupt data
     /// reads as an empty session. Without it, that check is skipped.
+    ///
+    /// The hook gets the id of a stored session and must damage its stored bytes where
+    /// the backend keeps them: a server engine writes junk into the record through its own
+    /// client; an in-process engine needs a way in, e.g. a test that builds providers
+    /// through [`factory`](Self::factory), keeps them, and asks one to damage `sid` through
+    /// an accessor of its own.
     pub fn corrupt_with<F>(mut self, hook: F) -> Self
     where
         F: Fn(Corruption) -> CorruptFuture + Send + Sync + 'static,
     {
-        self.corrupt = Some(Arc::new(hook));
+        self.hooks.corrupt = Some(Arc::new(hook));
+        self
+    }
+
+    /// Teaches the suite to count what reaches the backend: the hook returns how many
+    /// operations (round trips, statements, map lookups) the backend has served so far,
+    /// for every provider this suite builds. With it, "a new visitor costs nothing" is
+    /// counted where the engine cannot bypass the count (without it, only the calls that
+    /// reach the [`Provider`](crate::Provider) are counted). The check that uses it runs
+    /// alone, so a backend-wide counter is fine.
+    pub fn count_backend_calls_with<F>(mut self, hook: F) -> Self
+    where
+        F: Fn() -> CountFuture + Send + Sync + 'static,
+    {
+        self.hooks.count = Some(Arc::new(hook));
+        self
+    }
+
+    /// Teaches the suite to look into the backend: the hook returns whether anything is
+    /// still stored under `sid`, expired or not. With it, the GC check sees that garbage
+    /// collection really removes expired sessions (rather than reads merely hiding them);
+    /// without it, that part is not checked.
+    pub fn held_with<F>(mut self, hook: F) -> Self
+    where
+        F: Fn(String) -> HeldFuture + Send + Sync + 'static,
+    {
+        self.hooks.held = Some(Arc::new(hook));
         self
     }
 
@@ -169,7 +218,7 @@ impl Suite {
             engine: self.engine.clone(),
             provider_config: self.provider_config,
             factory: self.factory,
-            corrupt: self.corrupt,
+            hooks: self.hooks,
         });
         let mut outcomes: BTreeMap<usize, (&'static str, Outcome)> = BTreeMap::new();
         let mut running = tokio::task::JoinSet::new();
@@ -210,7 +259,7 @@ pub(crate) struct Env {
     engine: String,
     provider_config: String,
     factory: Option<Factory>,
-    corrupt: Option<CorruptFn>,
+    hooks: Hooks,
 }
 
 /// A manager on a fresh provider instance, with its call counters.
@@ -245,9 +294,19 @@ impl Env {
         })
     }
 
+    /// The backend's operation count, if the suite has a counting hook.
+    pub async fn backend_calls(&self) -> Option<usize> {
+        Some(self.hooks.count.as_ref()?().await)
+    }
+
+    /// Whether the backend still holds anything under `sid`, if the suite can look.
+    pub async fn held(&self, sid: &str) -> Option<bool> {
+        Some(self.hooks.held.as_ref()?(sid.to_owned()).await)
+    }
+
     /// Runs the corruption hook, if the suite has one.
     pub async fn corrupt(&self, sid: &str, client: &mut Client) -> Option<()> {
-        let hook = self.corrupt.as_ref()?;
+        let hook = self.hooks.corrupt.as_ref()?;
         let out = hook(Corruption {
             sid: sid.to_owned(),
             cookies: client.cookies.clone(),

@@ -189,6 +189,12 @@ impl<B: RowBackend> Persist for Rows<B> {
         self.0.lifetimes()
     }
 
+    fn touch_not_due(&self, token: &Self::Token, lifetime: &Lifetime) -> Option<SystemTime> {
+        let left = token.left();
+        let due = matches!(token.ttl, Ttl::Left(_)) && lifetime.refresh_due(left);
+        (!due).then(|| SystemTime::now() + left)
+    }
+
     async fn persist(
         &self,
         release: Release<'_, Self::Token>,
@@ -197,18 +203,9 @@ impl<B: RowBackend> Persist for Rows<B> {
         match release.write {
             Write::Changes(changes) => self.write_changes(&release, changes).await,
             Write::Touch => {
-                if let Some(token) = release.loaded {
-                    let left = token.left();
-                    let due =
-                        matches!(token.ttl, Ttl::Left(_)) && release.lifetime.refresh_due(left);
-                    if !due {
-                        return Ok(Released::Kept {
-                            expires: Some(SystemTime::now() + left),
-                        });
-                    }
-                }
-                // A session destroyed or expired meanwhile stays gone: a request that
-                // changed nothing has nothing to bring back.
+                // Reached when the refresh is due (see `touch_not_due`) or the session was
+                // created in this request. A session destroyed or expired meanwhile stays
+                // gone: a request that changed nothing has nothing to bring back.
                 Ok(if self.0.touch(release.sid, &release.lifetime).await? {
                     stored(&release.lifetime)
                 } else {

@@ -160,3 +160,19 @@ pub async fn stats(server: &str) -> HashMap<String, u64> {
     }
     counters
 }
+
+/// The commands that read or write items (`cmd_get`, `cmd_set`, `cmd_touch`, deletes), summed
+/// over `servers` since they started.
+pub async fn commands(servers: &[String]) -> usize {
+    let mut total = 0;
+    for server in servers {
+        let stats = stats(server).await;
+        let count = |name: &str| stats.get(name).copied().unwrap_or(0);
+        total += count("cmd_get")
+            + count("cmd_set")
+            + count("cmd_touch")
+            + count("delete_hits")
+            + count("delete_misses");
+    }
+    usize::try_from(total).unwrap_or(usize::MAX)
+}

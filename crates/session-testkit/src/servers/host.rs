@@ -26,12 +26,27 @@ const POSTGRES_LIB_DIR: &str = "/usr/lib/postgresql";
 
 /// Returns a port on 127.0.0.1 that was free a moment ago (the OS picks it).
 pub(crate) fn free_port() -> Result<u16, ServerError> {
-    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-        .map_err(|err| ServerError::io("binding 127.0.0.1:0 to find a free port", err))?;
-    let addr = listener
-        .local_addr()
-        .map_err(|err| ServerError::io("reading the address of a bound socket", err))?;
-    Ok(addr.port())
+    Ok(free_ports(1)?[0])
+}
+
+/// Returns `count` distinct ports on 127.0.0.1 that were free a moment ago (all bound at once,
+/// so the OS cannot hand out the same one twice).
+pub(crate) fn free_ports(count: usize) -> Result<Vec<u16>, ServerError> {
+    let listeners = (0..count)
+        .map(|_| {
+            TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+                .map_err(|err| ServerError::io("binding 127.0.0.1:0 to find a free port", err))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    listeners
+        .iter()
+        .map(|listener| {
+            listener
+                .local_addr()
+                .map(|addr| addr.port())
+                .map_err(|err| ServerError::io("reading the address of a bound socket", err))
+        })
+        .collect()
 }
 
 /// Finds the first of `names` in `PATH`, the `sbin` directories, or Debian's PostgreSQL
@@ -215,6 +230,16 @@ impl Site {
         &self.log
     }
 
+    /// Writes `contents` to the file `name` in the server's directory and gives it to the server
+    /// user (servers such as Redis rewrite their own config files).
+    pub(crate) fn write_file(&self, name: &str, contents: &str) -> Result<PathBuf, ServerError> {
+        let path = self.path().join(name);
+        fs::write(&path, contents)
+            .map_err(|err| ServerError::io(format!("writing {}", path.display()), err))?;
+        self.run_as.give(&path)?;
+        Ok(path)
+    }
+
     /// A command for `program` running as the server user in the server's directory.
     pub(crate) fn command(&self, program: &Path) -> Command {
         process::command(program, self.path(), &self.run_as)
@@ -245,8 +270,13 @@ mod tests {
     }
 
     #[test]
-    fn free_ports_are_nonzero() {
+    fn free_ports_are_nonzero_and_distinct() {
         assert!(free_port().is_ok_and(|port| port != 0));
+        let mut ports = free_ports(4).expect("free ports");
+        ports.sort_unstable();
+        ports.dedup();
+        assert_eq!(ports.len(), 4);
+        assert!(!ports.contains(&0));
     }
 
     #[test]

@@ -5,23 +5,27 @@
 //! When xtask (or a test) runs as root (as CI does), the servers run as an unprivileged user (`nobody` by
 //! default, or the user named by `XTASK_SERVER_USER`), since PostgreSQL, MariaDB and memcached
 //! refuse to run as root.
+//!
+//! Besides single servers ([`start`]), [`redis`] has the Redis topologies: a 3-master
+//! [`RedisCluster`] and a master + replica + sentinel [`RedisSentinel`].
 
 mod host;
 mod mariadb;
 mod memcached;
 mod postgres;
 mod process;
-mod redis;
+pub mod redis;
 
 use std::fmt;
 use std::fs;
-use std::io;
+use std::io::{self, Write};
 use std::process::Command;
 use std::thread;
 use std::time::Duration;
 
 use host::Site;
 use process::ServerProcess;
+pub use redis::{RedisCluster, RedisSentinel};
 
 /// How long a server may take to accept connections before its start counts as failed.
 pub const READY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -118,6 +122,20 @@ pub enum ServerError {
     /// Ctrl-C (or SIGTERM) arrived while the server was starting.
     #[error("interrupted while starting {0}")]
     Interrupted(&'static str),
+    /// Several servers did not reach the state they were waited for (a cluster all `ok`, a
+    /// replica in sync, a failover done) in time.
+    #[error("{what}: not reached within {timeout_secs} s; last seen: {last_seen}")]
+    Unsettled {
+        /// The state waited for.
+        what: String,
+        /// How long it was waited for.
+        timeout_secs: u64,
+        /// What the servers said last.
+        last_seen: String,
+    },
+    /// Talking to a Redis server failed.
+    #[error(transparent)]
+    Redis(#[from] redis::RespError),
 }
 
 impl ServerError {
@@ -165,6 +183,10 @@ pub struct StartOptions {
     /// PostgreSQL only: run with `log_statement=all`, so that every statement a client sends
     /// appears in [`RunningServer::read_log`]. Other kinds have no such switch and ignore it.
     pub log_statements: bool,
+    /// Redis only: `appendonly yes` with `appendfsync always`, so that every write the server
+    /// acknowledged is in the append-only file before the reply and survives a `kill -9`
+    /// followed by [`RunningServer::restart`]. Off by default: nothing is persisted.
+    pub append_only: bool,
 }
 
 /// A server running for the duration of a test run. Dropping it stops the server (SIGTERM or
@@ -243,18 +265,45 @@ pub fn start(kind: ServerKind) -> Result<RunningServer, ServerError> {
 
 /// [`start`] with [`StartOptions`].
 pub fn start_with(kind: ServerKind, options: StartOptions) -> Result<RunningServer, ServerError> {
-    let mut attempt = 1;
-    loop {
+    retry_on_port_conflict(|| {
         let port = host::free_port()?;
-        let result = match kind {
+        match kind {
             ServerKind::MariaDb => mariadb::start(port),
             ServerKind::Postgres => postgres::start(port, options),
-            ServerKind::Redis => redis::start(port),
+            ServerKind::Redis => redis::start(port, options),
             ServerKind::Memcached => memcached::start(port),
-        };
-        match result {
+        }
+    })
+}
+
+/// Runs `start` (which picks its ports) again, up to [`PORT_ATTEMPTS`] times in all, while it
+/// fails because another process took one of its ports in the meantime.
+pub(crate) fn retry_on_port_conflict<T>(
+    mut start: impl FnMut() -> Result<T, ServerError>,
+) -> Result<T, ServerError> {
+    let mut attempt = 1;
+    loop {
+        match start() {
             Err(err) if attempt < PORT_ATTEMPTS && err.is_port_conflict() => attempt += 1,
             other => return other,
+        }
+    }
+}
+
+/// The value of the environment variable `var` through which `cargo xtask test` points tests at
+/// their servers (`MYSQL_URL`, [`redis::CLUSTER_URLS_VAR`]…), trimmed. `None`, after saying on
+/// stderr that `test` is skipped, when it is unset or empty (a plain `cargo test`).
+pub fn from_env(var: &str, test: &str) -> Option<String> {
+    match std::env::var(var) {
+        Ok(value) if !value.trim().is_empty() => Some(value.trim().to_owned()),
+        _ => {
+            // Straight to stderr: the test harness hides `eprintln!` of passing tests, and a
+            // skip must be seen.
+            let _ = writeln!(
+                io::stderr(),
+                "{test}: skipped: {var} not set (run cargo xtask test)"
+            );
+            None
         }
     }
 }

@@ -60,6 +60,74 @@ pub(crate) fn run_tool(what: &str, cmd: &mut Command) -> Result<(), ServerError>
     })
 }
 
+/// Runs a setup tool that could hang (it waits on other servers) to completion within
+/// `timeout`, its output going to the file `output`; killed when the time is up. A failure or
+/// a timeout becomes [`ServerError::Setup`] carrying the end of its output.
+pub(crate) fn run_tool_within(
+    what: &str,
+    cmd: &mut Command,
+    output: &Path,
+    timeout: Duration,
+) -> Result<(), ServerError> {
+    let out = fs::File::create(output)
+        .map_err(|err| ServerError::io(format!("creating {}", output.display()), err))?;
+    let err = out
+        .try_clone()
+        .map_err(|err| ServerError::io(format!("duplicating {}", output.display()), err))?;
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(out)
+        .stderr(err)
+        .spawn()
+        .map_err(|err| ServerError::io(format!("running {what}"), err))?;
+    let deadline = Instant::now() + timeout;
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) if status.success() => return Ok(()),
+            Ok(Some(status)) => break status.to_string(),
+            Ok(None) if Instant::now() >= deadline || interrupt::requested() => {
+                let _ = child.kill();
+                let _ = child.wait();
+                break format!("killed after {} s", timeout.as_secs());
+            }
+            Ok(None) => thread::sleep(PROBE_INTERVAL),
+            Err(err) => return Err(ServerError::io(format!("waiting for {what}"), err)),
+        }
+    };
+    Err(ServerError::Setup {
+        what: what.to_owned(),
+        status,
+        output: log_tail(output),
+    })
+}
+
+/// Polls `probe` until it returns `Ok`, at most `timeout`; each `Err` describes the state seen
+/// so far, and the last one goes into the [`ServerError::Unsettled`] of a timeout.
+pub(crate) fn wait_until<T>(
+    what: &str,
+    timeout: Duration,
+    mut probe: impl FnMut() -> Result<T, String>,
+) -> Result<T, ServerError> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let last_seen = match probe() {
+            Ok(value) => return Ok(value),
+            Err(state) => state,
+        };
+        if interrupt::requested() {
+            return Err(ServerError::Interrupted("waiting for servers"));
+        }
+        if Instant::now() >= deadline {
+            return Err(ServerError::Unsettled {
+                what: what.to_owned(),
+                timeout_secs: timeout.as_secs(),
+                last_seen,
+            });
+        }
+        thread::sleep(PROBE_INTERVAL);
+    }
+}
+
 /// True when `cmd` runs and exits successfully (its output is discarded). Used as a probe.
 pub(crate) fn succeeds(cmd: &mut Command) -> bool {
     cmd.stdin(Stdio::null())

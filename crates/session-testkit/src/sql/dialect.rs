@@ -1,8 +1,6 @@
 //! The differences between the SQL servers that the shared scenarios need to know about.
 
-use std::io::Write;
-
-use crate::servers::ServerKind;
+use crate::servers::{self, ServerKind};
 
 /// Which SQL server a scenario talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,19 +23,7 @@ impl Dialect {
     /// The server the tests use, from [`env_var`](Self::env_var). `None`, after saying
     /// that `test` is skipped, when it is not set (a plain `cargo test`).
     pub fn server_url(self, test: &str) -> Option<String> {
-        let var = self.env_var();
-        match std::env::var(var) {
-            Ok(url) if !url.trim().is_empty() => Some(url.trim().to_owned()),
-            _ => {
-                // Straight to stderr: the test harness hides `eprintln!` of passing tests,
-                // and a skip must be seen.
-                let _ = writeln!(
-                    std::io::stderr(),
-                    "{test}: skipped: {var} not set (run cargo xtask test)"
-                );
-                None
-            }
-        }
+        servers::from_env(self.env_var(), test)
     }
 
     /// The kind of throwaway server that speaks this dialect.

@@ -134,6 +134,7 @@ pub async fn statements_per_request(engine: &SqlEngine, expected: StatementCosts
     }
     let options = StartOptions {
         log_statements: engine.dialect == Dialect::Postgres,
+        ..StartOptions::default()
     };
     let server = engine.start_server(options).await;
     let counter = match engine.dialect {

@@ -167,7 +167,7 @@ pub async fn flaky_manager(name: &str, config: ManagerConfig) -> (Manager, Arc<F
         let state = shared.clone();
         Box::pin(async move {
             Ok(Arc::new(Flaky {
-                inner: MemoryProvider::from_init(&init),
+                inner: MemoryProvider::from_init(&init)?,
                 state,
             }) as Arc<dyn Provider>)
         })
@@ -183,13 +183,22 @@ pub struct User {
 }
 
 /// The controller of beego's example plus login/logout and failure cases.
-pub fn app(layer: SessionLayer, gate: Arc<Notify>) -> Router {
+/// Where the `/slow` route stands: it signals `entered` once its session is loaded (the
+/// handler runs after the layer started it), then waits for `open`.
+#[derive(Default)]
+pub struct Gate {
+    pub entered: Notify,
+    pub open: Notify,
+}
+
+pub fn app(layer: SessionLayer, gate: Arc<Gate>) -> Router {
     Router::new()
         .route("/", get(counter))
         .route("/login/{name}", post(login))
         .route("/logout", post(logout))
         .route("/forget", post(forget))
         .route("/fail", get(fail))
+        .route("/login-fails/{name}", post(login_fails))
         .route("/typed", get(typed))
         .route("/wrongtype", get(wrong_type))
         .route("/health", get(health))
@@ -201,7 +210,8 @@ pub fn app(layer: SessionLayer, gate: Arc<Notify>) -> Router {
             "/slow",
             get(move |session: Session| async move {
                 session.set("slow", &1).await?;
-                gate.notified().await;
+                gate.entered.notify_one();
+                gate.open.notified().await;
                 Ok::<_, SessionError>("slow done")
             }),
         )
@@ -219,6 +229,16 @@ async fn login(session: Session, Path(name): Path<String>) -> Result<String, Ses
     session.set("user", &name).await?;
     session.regenerate().await?;
     Ok(format!("hello {name}"))
+}
+
+/// A login whose handler then fails: the regenerate must not have happened.
+async fn login_fails(
+    session: Session,
+    Path(name): Path<String>,
+) -> Result<(StatusCode, &'static str), SessionError> {
+    session.set("user", &name).await?;
+    session.regenerate().await?;
+    Ok((StatusCode::INTERNAL_SERVER_ERROR, "login failed"))
 }
 
 async fn logout(session: Session) -> Result<&'static str, SessionError> {

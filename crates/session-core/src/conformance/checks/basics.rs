@@ -98,17 +98,28 @@ pub(crate) async fn round_trip_by_cookie(env: Arc<Env>) -> CheckResult {
     pass()
 }
 
-/// A visitor whose session stays empty costs no write, no lookup and gets no cookie.
+/// A visitor whose session stays empty costs no write, no lookup and gets no cookie:
+/// counted at the provider and, with [`Suite::count_backend_calls_with`](crate::conformance::Suite::count_backend_calls_with), at the backend.
 pub(crate) async fn new_visitor_costs_nothing(env: Arc<Env>) -> CheckResult {
     let h = env.harness(config()).await?;
     let mut client = Client::new();
+    let before = env.backend_calls().await;
     let session = start(&h, &client).await?;
     let headers = finish(&session, &mut client).await?;
+    let after = env.backend_calls().await;
     ensure!(
         h.counts.lookups() == 0,
         "a request without a session id made {} lookups",
         h.counts.lookups()
     );
+    if let (Some(before), Some(after)) = (before, after) {
+        ensure!(
+            after == before,
+            "a request without a session id cost {} backend operations (session_create must not \
+             look anything up)",
+            after.saturating_sub(before)
+        );
+    }
     ensure!(
         set_cookies(&headers).is_empty(),
         "an empty new session sent cookies: {headers:?}"
@@ -175,6 +186,15 @@ pub(crate) async fn sid_in_url_query_and_header(env: Arc<Env>) -> CheckResult {
     ensure!(
         get_i64(&by_query, "k").await? == Some(1),
         "session found by query lacks its data"
+    );
+    by_query.set("k", &2).await?;
+    let mut released = http::HeaderMap::new();
+    by_query.release(&mut released).await?;
+    ensure!(
+        set_cookies(&released)
+            .iter()
+            .all(|c| c.name() != "beegosessionID"),
+        "an id that came in the URL query was written into a cookie (session fixation by link): {released:?}"
     );
     let mut request = client.request("/");
     request.headers_mut().insert(

@@ -97,6 +97,23 @@ pub(crate) async fn gc_removes_expired_and_keeps_live(env: Arc<Env>) -> CheckRes
     );
     let session = start(&h, &old_client).await?;
     ensure!(session.is_new(), "an expired session was returned after GC");
+    if !h.caps.expires_natively {
+        match (env.held(&old).await, env.held(&live).await) {
+            (Some(true), _) => {
+                return Err(Failure(
+                    "GC left an expired session in the backend (reads hide it, but it was never \
+                     removed)"
+                        .into(),
+                ))
+            }
+            (Some(false), Some(false)) => {
+                return Err(Failure(
+                    "the live session is not held by the backend".into(),
+                ))
+            }
+            _ => {}
+        }
+    }
     pass()
 }
 

@@ -80,7 +80,8 @@ pub(crate) async fn regenerate_keeps_data_and_cookie_attributes(env: Arc<Env>) -
     }
     ensure!(
         !exists(&h, &client, &old).await?,
-        "the old id {old} still exists after regenerate"
+        "the old id {old} still exists after regenerate: the move left it behind \
+         (session_move must remove the old id)"
     );
     let mut stale = Client::new();
     stale.cookies = client.cookies.clone();
@@ -196,6 +197,11 @@ pub(crate) async fn destroy_is_not_undone_by_a_concurrent_request(env: Arc<Env>)
     let logout = start(&h, &logout_client).await?;
     logout.destroy().await?;
     finish(&logout, &mut logout_client).await?;
+    ensure!(
+        !exists(&h, &client, &old).await?,
+        "session_destroy did not remove the session, so the race with a slow request could \
+         not even start"
+    );
     slow.set("late", &1).await?;
     let mut slow_client = client.clone();
     let mut headers = HeaderMap::new();
@@ -212,6 +218,90 @@ pub(crate) async fn destroy_is_not_undone_by_a_concurrent_request(env: Arc<Env>)
     ensure!(
         get_i64(&session, "user").await?.is_none(),
         "destroyed data came back"
+    );
+    pass()
+}
+
+/// beego #5681 for a request that changed nothing: its release (a touch) must not bring
+/// back a session destroyed meanwhile.
+pub(crate) async fn unchanged_release_does_not_undo_a_logout(env: Arc<Env>) -> CheckResult {
+    let h = env.harness(super::lifetime(3)).await?;
+    if h.caps.keeps_data_on_client {
+        return skip(
+            "the data lives in the client's cookie: a request still holding it can write it back",
+        );
+    }
+    let (client, old) = stored(&h, &[("user", 1)]).await?;
+    let slow = start(&h, &client).await?;
+    let mut logout_client = client.clone();
+    let logout = start(&h, &logout_client).await?;
+    logout.destroy().await?;
+    finish(&logout, &mut logout_client).await?;
+    ensure!(
+        !exists(&h, &client, &old).await?,
+        "session_destroy did not remove the session, so the race with a slow request could \
+         not even start"
+    );
+    // Past 1 % of the lifetime, so the unchanged release does touch the record.
+    super::sleep_ms(150).await;
+    let mut headers = HeaderMap::new();
+    slow.release_if_present(&mut headers).await?;
+    ensure!(
+        !exists(&h, &client, &old).await?,
+        "the release of an unchanged session re-created the session a logout destroyed"
+    );
+    ensure!(
+        set_cookies(&headers)
+            .iter()
+            .all(|c| c.name() != "beegosessionID" || c.value().is_empty()),
+        "the release of a destroyed session sent its id again: {headers:?}"
+    );
+    pass()
+}
+
+/// `Session::regenerate` moves the session only at release: a request that fails (its
+/// release skipped, as the web layer does on a 5xx) leaves the old session intact, and
+/// the web layer's `release_if_present` does the move.
+pub(crate) async fn regenerate_moves_only_at_release(env: Arc<Env>) -> CheckResult {
+    let h = env.harness(config()).await?;
+    let (mut client, old) = stored(&h, &[("user", 1)]).await?;
+    let failed = start(&h, &client).await?;
+    failed.set("user", &2).await?;
+    failed.regenerate().await?;
+    drop(failed);
+    let session = start(&h, &client).await?;
+    ensure!(
+        session.id() == old && !session.is_new(),
+        "a regenerate whose request failed (no release) lost the old session"
+    );
+    ensure!(
+        get_i64(&session, "user").await? == Some(1),
+        "a regenerate whose request failed changed the old session"
+    );
+    let login = start(&h, &client).await?;
+    login.set("user", &3).await?;
+    login.regenerate().await?;
+    let mut headers = HeaderMap::new();
+    login.release_if_present(&mut headers).await?;
+    client.absorb(&headers);
+    let new = login.id();
+    ensure!(new != old, "regenerate kept the id");
+    ensure!(
+        client.cookie("beegosessionID") == Some(new.as_str()),
+        "release_if_present of a regenerated session did not send its new id: {headers:?}"
+    );
+    let session = start(&h, &client).await?;
+    ensure!(
+        session.id() == new,
+        "the regenerated session did not load under its new id"
+    );
+    ensure!(
+        get_i64(&session, "user").await? == Some(3),
+        "the regenerated session lost the request's change"
+    );
+    ensure!(
+        !exists(&h, &client, &old).await?,
+        "the old id still exists after the move"
     );
     pass()
 }

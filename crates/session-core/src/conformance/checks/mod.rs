@@ -6,6 +6,7 @@ mod corrupt;
 mod expiry;
 mod ids;
 mod lifecycle;
+mod lifetimes;
 mod values;
 
 use std::fmt::Display;
@@ -76,7 +77,7 @@ checks![
     basics::set_get_delete_flush_in_one_request,
     basics::first_visit_gets_a_cookie,
     basics::round_trip_by_cookie,
-    basics::new_visitor_costs_nothing,
+    basics::new_visitor_costs_nothing(exclusive),
     basics::changes_persist_across_requests,
     basics::sid_in_url_query_and_header,
     ids::unknown_id_is_not_adopted,
@@ -84,8 +85,10 @@ checks![
     ids::forged_hmac_ids_are_rejected,
     lifecycle::regenerate_keeps_data_and_cookie_attributes,
     lifecycle::manager_regenerate_id,
+    lifecycle::regenerate_moves_only_at_release,
     lifecycle::destroy_removes_data_and_cookie,
     lifecycle::destroy_is_not_undone_by_a_concurrent_request,
+    lifecycle::unchanged_release_does_not_undo_a_logout,
     lifecycle::release_if_present_never_creates,
     lifecycle::provider_methods_called_directly,
     values::typed_values_round_trip,
@@ -94,6 +97,11 @@ checks![
     corrupt::corrupt_data_reads_as_empty,
     expiry::expired_sessions_are_never_returned,
     expiry::unchanged_sessions_slide,
+    lifetimes::own_inactivity_limit_replaces_the_default,
+    lifetimes::fixed_instant_ends_the_session,
+    lifetimes::absolute_lifetime_ends_an_active_session,
+    lifetimes::own_expiry_survives_regenerate,
+    lifetimes::cookie_max_age_agrees_with_the_stored_expiry,
     expiry::gc_removes_expired_and_keeps_live(exclusive),
     expiry::session_all_counts_live_sessions(exclusive),
 ];
