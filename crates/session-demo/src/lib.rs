@@ -37,6 +37,7 @@ use session_web::SessionLayer;
 use session_cookie as _;
 use session_couchbase as _;
 use session_file as _;
+use session_memcache as _;
 use session_memory as _;
 use session_mysql as _;
 use session_postgres as _;

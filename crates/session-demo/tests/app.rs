@@ -230,9 +230,16 @@ async fn sql_flow(engine: &str, var: &str) {
         return;
     };
     let sep = if url.contains('?') { '&' } else { '?' };
+    let config = format!("{}{sep}table=session_demo_test", url.trim());
+    server_flow(engine, config, true).await;
+}
+
+/// The counter, login and logout on `engine` with `provider_config`; `counts`: whether the
+/// sessions page shows a number.
+async fn server_flow(engine: &str, provider_config: String, counts: bool) {
     let options = Options {
         provider: Some(engine.into()),
-        provider_config: Some(format!("{}{sep}table=session_demo_test", url.trim())),
+        provider_config: Some(provider_config),
         ..Options::default()
     };
     let mut client = Client::new(options).await;
@@ -243,8 +250,9 @@ async fn sql_flow(engine: &str, var: &str) {
     let home = client.send("GET", "/", None).await.body;
     assert!(home.contains("<b id=\"user\">sql</b>"), "{home}");
     let sessions = client.send("GET", "/sessions", None).await.body;
-    assert!(
+    assert_eq!(
         !sessions.contains("unknown"),
+        counts,
         "{engine} counts its sessions: {sessions}"
     );
     client.send("POST", "/logout", None).await;
@@ -259,4 +267,14 @@ async fn the_mysql_engine_serves_the_demo() {
 #[tokio::test]
 async fn the_postgres_engine_serves_the_demo() {
     sql_flow("postgres", "POSTGRES_URL").await;
+}
+
+#[tokio::test]
+async fn the_memcache_engine_serves_the_demo() {
+    let var = "MEMCACHE_SERVERS";
+    let Some(servers) = std::env::var(var).ok().filter(|u| !u.trim().is_empty()) else {
+        eprintln!("demo on memcache: skipped: {var} not set (run cargo xtask test)");
+        return;
+    };
+    server_flow("memcache", servers.trim().to_owned(), false).await;
 }
