@@ -198,13 +198,16 @@ impl<B: RowBackend> Persist for Rows<B> {
             Write::Changes(changes) => self.write_changes(&release, changes).await,
             Write::Touch => {
                 if let Some(token) = release.loaded {
-                    let left = token.left();
-                    let due =
-                        matches!(token.ttl, Ttl::Left(_)) && release.lifetime.refresh_due(left);
-                    if !due {
-                        return Ok(Released::Kept {
-                            expires: Some(SystemTime::now() + left),
-                        });
+                    let expires = SystemTime::now() + token.left();
+                    match token.ttl {
+                        // The load refreshed the record: this request did write its expiry.
+                        Ttl::Refreshed(_) => return Ok(Released::Stored { expires }),
+                        Ttl::Left(_) if !release.lifetime.refresh_due(token.left()) => {
+                            return Ok(Released::Kept {
+                                expires: Some(expires),
+                            });
+                        }
+                        Ttl::Left(_) => {}
                     }
                 }
                 // A session destroyed or expired meanwhile stays gone: a request that
