@@ -2,7 +2,9 @@
 
 use deadpool_redis::redis::{cmd, Value};
 use session_core::row::{LoadedRow, RowBackend};
-use session_core::{async_trait, Capabilities, ChangeSet, Lifetime, Lifetimes, Result, SessionData};
+use session_core::{
+    async_trait, Capabilities, ChangeSet, Lifetime, Lifetimes, Result, SessionData,
+};
 
 use crate::conn::{Op, Redis};
 use crate::layout::Keys;
@@ -37,7 +39,9 @@ impl RowBackend for Backend {
     }
 
     async fn fetch(&self, sid: &str) -> Result<Option<(SessionData, u64)>> {
-        Ok(read::load(self, sid, false).await?.map(|row| (row.data, row.version)))
+        Ok(read::load(self, sid, false)
+            .await?
+            .map(|row| (row.data, row.version)))
     }
 
     async fn create(&self, sid: &str, bytes: &[u8], lifetime: &Lifetime) -> Result<bool> {
@@ -45,7 +49,13 @@ impl RowBackend for Backend {
         write::create(self, sid, &data, lifetime).await
     }
 
-    async fn replace(&self, sid: &str, expected: &u64, bytes: &[u8], lifetime: &Lifetime) -> Result<bool> {
+    async fn replace(
+        &self,
+        sid: &str,
+        expected: &u64,
+        bytes: &[u8],
+        lifetime: &Lifetime,
+    ) -> Result<bool> {
         let data = SessionData::decode_stored(bytes, self.redis.engine(), sid)?;
         write::replace(self, sid, *expected, &data, lifetime).await
     }
@@ -61,7 +71,10 @@ impl RowBackend for Backend {
     async fn exists(&self, sid: &str) -> Result<bool> {
         let mut exists = cmd("EXISTS");
         exists.arg(self.keys.session(sid));
-        let reply = self.redis.run("check session", Op::Command(&exists)).await?;
+        let reply = self
+            .redis
+            .run("check session", Op::Command(&exists))
+            .await?;
         Ok(matches!(reply, Value::Int(1)))
     }
 

@@ -26,7 +26,12 @@ pub(crate) async fn count_live(backend: &Backend) -> Result<usize> {
         Topology::Cluster => masters(backend)
             .await?
             .into_iter()
-            .map(|(host, port)| Some(RoutingInfo::SingleNode(SingleNodeRoutingInfo::ByAddress { host, port })))
+            .map(|(host, port)| {
+                Some(RoutingInfo::SingleNode(SingleNodeRoutingInfo::ByAddress {
+                    host,
+                    port,
+                }))
+            })
             .collect(),
         Topology::Standalone | Topology::Sentinel => vec![None],
     };
@@ -35,7 +40,11 @@ pub(crate) async fn count_live(backend: &Backend) -> Result<usize> {
         let mut cursor = 0u64;
         loop {
             let mut scan = cmd("SCAN");
-            scan.arg(cursor).arg("MATCH").arg(&pattern).arg("COUNT").arg(SCAN_COUNT);
+            scan.arg(cursor)
+                .arg("MATCH")
+                .arg(&pattern)
+                .arg("COUNT")
+                .arg(SCAN_COUNT);
             let op = match node {
                 Some(routing) => Op::Routed(&scan, routing),
                 None => Op::Command(&scan),
@@ -59,7 +68,9 @@ pub(crate) async fn count_live(backend: &Backend) -> Result<usize> {
 /// `[cursor, [key, …]]`.
 fn scan_reply(reply: Value) -> std::result::Result<(u64, Vec<Vec<u8>>), Failure> {
     let bad = || Failure::Reply("SCAN did not answer [cursor, keys]".into());
-    let Value::Array(items) = reply else { return Err(bad()) };
+    let Value::Array(items) = reply else {
+        return Err(bad());
+    };
     let [cursor, Value::Array(keys)] = <[Value; 2]>::try_from(items).map_err(|_| bad())? else {
         return Err(bad());
     };
@@ -83,13 +94,27 @@ fn scan_reply(reply: Value) -> std::result::Result<(u64, Vec<Vec<u8>>), Failure>
 async fn masters(backend: &Backend) -> Result<Vec<(String, u16)>> {
     let slots = cmd("CLUSTER").arg("SLOTS").to_owned();
     let random = RoutingInfo::SingleNode(SingleNodeRoutingInfo::Random);
-    let reply = backend.redis.run(ACTION, Op::Routed(&slots, &random)).await?;
-    let bad = || backend.redis.error(ACTION, Failure::Reply("CLUSTER SLOTS did not list masters".into()));
-    let Value::Array(ranges) = reply else { return Err(bad()) };
+    let reply = backend
+        .redis
+        .run(ACTION, Op::Routed(&slots, &random))
+        .await?;
+    let bad = || {
+        backend.redis.error(
+            ACTION,
+            Failure::Reply("CLUSTER SLOTS did not list masters".into()),
+        )
+    };
+    let Value::Array(ranges) = reply else {
+        return Err(bad());
+    };
     let mut masters = Vec::new();
     for range in ranges {
-        let Value::Array(range) = range else { return Err(bad()) };
-        let Some(Value::Array(master)) = range.into_iter().nth(2) else { return Err(bad()) };
+        let Value::Array(range) = range else {
+            return Err(bad());
+        };
+        let Some(Value::Array(master)) = range.into_iter().nth(2) else {
+            return Err(bad());
+        };
         let mut master = master.into_iter();
         let host = match master.next() {
             Some(Value::BulkString(host)) => String::from_utf8(host).map_err(|_| bad())?,

@@ -95,9 +95,18 @@ pub(crate) fn meta_args(data: &SessionData, lifetime: &Lifetime) -> [String; 4] 
         Some(Expiry::AtDateTime(at)) => format!("a{}", to_unix_millis(at)),
         Some(Expiry::OnSessionEnd) => "s".to_owned(),
     };
-    let idle = lifetime.idle.map(|d| millis(d).to_string()).unwrap_or_default();
-    let until = lifetime.until.map(|t| to_unix_millis(t).to_string()).unwrap_or_default();
-    let created = meta.created.map(|t| to_unix_millis(t).to_string()).unwrap_or_default();
+    let idle = lifetime
+        .idle
+        .map(|d| millis(d).to_string())
+        .unwrap_or_default();
+    let until = lifetime
+        .until
+        .map(|t| to_unix_millis(t).to_string())
+        .unwrap_or_default();
+    let created = meta
+        .created
+        .map(|t| to_unix_millis(t).to_string())
+        .unwrap_or_default();
     [expiry, idle, until, created]
 }
 
@@ -179,7 +188,10 @@ fn parse_fields(fields: Vec<(Vec<u8>, Vec<u8>)>) -> std::result::Result<Decoded,
             let ms = text.and_then(|t| t.parse::<u64>().ok());
             created = Some(ms.ok_or(Unreadable::Field(CREATED))?);
         } else if name == EXPIRY {
-            expiry = Some(text.and_then(parse_expiry).ok_or(Unreadable::Field(EXPIRY))?);
+            expiry = Some(
+                text.and_then(parse_expiry)
+                    .ok_or(Unreadable::Field(EXPIRY))?,
+            );
         } else if name == WRITES {
             writes = text.and_then(|t| t.parse().ok()).unwrap_or(0);
         }
@@ -214,7 +226,10 @@ mod tests {
     use super::*;
 
     fn fields(pairs: &[(&str, &[u8])]) -> Vec<(Vec<u8>, Vec<u8>)> {
-        pairs.iter().map(|(f, v)| (f.as_bytes().to_vec(), v.to_vec())).collect()
+        pairs
+            .iter()
+            .map(|(f, v)| (f.as_bytes().to_vec(), v.to_vec()))
+            .collect()
     }
 
     #[test]
@@ -239,7 +254,13 @@ mod tests {
             data.created_if_unknown(UNIX_EPOCH + Duration::from_millis(1_700_000_000_000));
             data.set_expiry(expiry);
             let [e, _, _, c] = meta_args(&data, &Lifetime::sliding(Duration::from_secs(1)));
-            let stored = fields(&[("#v", b"2"), ("#e", e.as_bytes()), ("#c", c.as_bytes()), (".user", &[0xa1, b'x']), ("#n", b"7")]);
+            let stored = fields(&[
+                ("#v", b"2"),
+                ("#e", e.as_bytes()),
+                ("#c", c.as_bytes()),
+                (".user", &[0xa1, b'x']),
+                ("#n", b"7"),
+            ]);
             let back = decode(Ok(stored), "redis", "sid").unwrap();
             assert_eq!(back.data, data);
             assert_eq!(back.writes, 7);
@@ -256,8 +277,16 @@ mod tests {
         ] {
             assert!(decode(Ok(junk), "redis", "sid").unwrap().data.is_empty());
         }
-        assert!(decode(Err(Unreadable::NotAHash), "redis", "sid").unwrap().data.is_empty());
-        let newer = decode(Ok(fields(&[("#v", b"3")])), "redis", "sid").err().unwrap();
-        assert!(matches!(newer, Error::NewerFormat { version: 3, .. }), "{newer}");
+        assert!(decode(Err(Unreadable::NotAHash), "redis", "sid")
+            .unwrap()
+            .data
+            .is_empty());
+        let newer = decode(Ok(fields(&[("#v", b"3")])), "redis", "sid")
+            .err()
+            .unwrap();
+        assert!(
+            matches!(newer, Error::NewerFormat { version: 3, .. }),
+            "{newer}"
+        );
     }
 }

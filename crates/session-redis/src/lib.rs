@@ -14,7 +14,9 @@ mod write;
 use std::sync::Arc;
 
 pub use backend::Backend;
-pub use config::{Address, RedisConfig, Topology, DEFAULT_MASTER_NAME, DEFAULT_POOL_SIZE, DEFAULT_PREFIX};
+pub use config::{
+    Address, RedisConfig, Topology, DEFAULT_MASTER_NAME, DEFAULT_POOL_SIZE, DEFAULT_PREFIX,
+};
 pub use conn::RedisFailure;
 pub use deadpool_redis::redis;
 pub use provider::RedisProvider;

@@ -49,11 +49,21 @@ pub(crate) fn now_millis() -> u64 {
 
 /// The live session `sid` (one round trip). With `slide`, the script also refreshes the
 /// record's expiry when that is due, and the row says [`Ttl::Refreshed`].
-pub(crate) async fn load(backend: &Backend, sid: &str, slide: bool) -> Result<Option<LoadedRow<u64>>> {
+pub(crate) async fn load(
+    backend: &Backend,
+    sid: &str,
+    slide: bool,
+) -> Result<Option<LoadedRow<u64>>> {
     let key = backend.keys.session(sid);
     let mut invocation = LOAD.prepare_invoke();
-    invocation.key(&key).arg(now_millis()).arg(if slide { "1" } else { "0" });
-    let reply = backend.redis.run("read session", Op::Script(&invocation)).await?;
+    invocation
+        .key(&key)
+        .arg(now_millis())
+        .arg(if slide { "1" } else { "0" });
+    let reply = backend
+        .redis
+        .run("read session", Op::Script(&invocation))
+        .await?;
     match record(reply).map_err(|f| backend.redis.error("read session", f))? {
         Some(found) => row(backend, sid, found).map(Some),
         None => Ok(None),
@@ -79,8 +89,8 @@ pub(crate) fn record(reply: Value) -> std::result::Result<Option<Record>, Failur
         Value::Array(items) => items,
         _ => return Err(bad("not an array")),
     };
-    let [Value::Int(status), Value::Int(pttl), fields] = <[Value; 3]>::try_from(items)
-        .map_err(|_| bad("not three items"))?
+    let [Value::Int(status), Value::Int(pttl), fields] =
+        <[Value; 3]>::try_from(items).map_err(|_| bad("not three items"))?
     else {
         return Err(bad("status and lifetime are not integers"));
     };
@@ -98,7 +108,9 @@ pub(crate) fn record(reply: Value) -> std::result::Result<Option<Record>, Failur
 
 /// A flat `[field, value, …]` array as pairs.
 fn pairs(value: Value) -> Option<Vec<(Vec<u8>, Vec<u8>)>> {
-    let Value::Array(items) = value else { return None };
+    let Value::Array(items) = value else {
+        return None;
+    };
     if items.len() % 2 != 0 {
         return None;
     }

@@ -115,9 +115,10 @@ impl<'a> Write<'a> {
                 engine: backend.redis.engine().into(),
                 version: u8::try_from(-newer).unwrap_or(u8::MAX),
             }),
-            other => Err(backend
-                .redis
-                .error(action, Failure::Reply(format!("the merge script answered {other:?}")))),
+            other => Err(backend.redis.error(
+                action,
+                Failure::Reply(format!("the merge script answered {other:?}")),
+            )),
         }
     }
 }
@@ -166,7 +167,12 @@ pub(crate) async fn merge(
 }
 
 /// Stores `data` as a new session, unless a live one exists.
-pub(crate) async fn create(backend: &Backend, sid: &str, data: &SessionData, lifetime: &Lifetime) -> Result<bool> {
+pub(crate) async fn create(
+    backend: &Backend,
+    sid: &str,
+    data: &SessionData,
+    lifetime: &Lifetime,
+) -> Result<bool> {
     Write::new(Mode::CreateOnly, data, lifetime)
         .whole(data)
         .run(backend, sid, "create session")
@@ -198,7 +204,10 @@ pub(crate) async fn touch(backend: &Backend, sid: &str, lifetime: &Lifetime) -> 
     }
     let mut cmd = deadpool_redis::redis::cmd("PEXPIRE");
     cmd.arg(&key).arg(millis);
-    let reply = backend.redis.run("refresh session", Op::Command(&cmd)).await?;
+    let reply = backend
+        .redis
+        .run("refresh session", Op::Command(&cmd))
+        .await?;
     Ok(matches!(reply, Value::Int(1)))
 }
 
@@ -206,13 +215,21 @@ pub(crate) async fn touch(backend: &Backend, sid: &str, lifetime: &Lifetime) -> 
 pub(crate) async fn destroy(backend: &Backend, sid: &str) -> Result<()> {
     let mut cmd = deadpool_redis::redis::cmd("DEL");
     cmd.arg(backend.keys.session(sid));
-    backend.redis.run("destroy session", Op::Command(&cmd)).await.map(drop)
+    backend
+        .redis
+        .run("destroy session", Op::Command(&cmd))
+        .await
+        .map(drop)
 }
 
 /// Moves the live session `old` to `new`, keeping data and expiry: one atomic `RENAME` on a
 /// single server; on a cluster, where the two ids live in different slots, a claim on the
 /// old slot and a restore on the new one (undone if the restore fails).
-pub(crate) async fn rename(backend: &Backend, old: &str, new: &str) -> Result<Option<LoadedRow<u64>>> {
+pub(crate) async fn rename(
+    backend: &Backend,
+    old: &str,
+    new: &str,
+) -> Result<Option<LoadedRow<u64>>> {
     let action = "regenerate session";
     if backend.redis.topology() != Topology::Cluster {
         let (from, to) = (backend.keys.session(old), backend.keys.session(new));
@@ -233,7 +250,11 @@ pub(crate) async fn rename(backend: &Backend, old: &str, new: &str) -> Result<Op
     };
     let pttl = record.pttl();
     let fields: Vec<(Vec<u8>, Vec<u8>)> = match &record.fields {
-        Ok(fields) => fields.iter().filter(|(f, _)| f.as_slice() != b"#p").cloned().collect(),
+        Ok(fields) => fields
+            .iter()
+            .filter(|(f, _)| f.as_slice() != b"#p")
+            .cloned()
+            .collect(),
         Err(_) => return Ok(None),
     };
     let to = backend.keys.session(new);
@@ -252,7 +273,8 @@ pub(crate) async fn rename(backend: &Backend, old: &str, new: &str) -> Result<Op
         return Err(error);
     }
     let decoded = layout::decode(Ok(fields), backend.redis.engine(), new)?;
-    let left = u64::try_from(pttl).map_or(std::time::Duration::ZERO, std::time::Duration::from_millis);
+    let left =
+        u64::try_from(pttl).map_or(std::time::Duration::ZERO, std::time::Duration::from_millis);
     Ok(Some(LoadedRow {
         data: decoded.data,
         version: decoded.writes,

@@ -17,14 +17,20 @@ async fn conformance(topology: Topology) {
     };
     let target = Arc::new(target);
     let prefix = common::unique_prefix("conf");
-    let (corrupt, held, count) = (Arc::clone(&target), Arc::clone(&target), Arc::clone(&target));
+    let (corrupt, held, count) = (
+        Arc::clone(&target),
+        Arc::clone(&target),
+        Arc::clone(&target),
+    );
     let (corrupt_prefix, held_prefix) = (prefix.clone(), prefix.clone());
     Suite::new(topology.engine())
         .provider_config(target.config(&prefix, ""))
         .corrupt_with(move |c: Corruption| {
             let (target, key) = (Arc::clone(&corrupt), session_key(&corrupt_prefix, &c.sid));
             Box::pin(async move {
-                let reply = target.call_str(&["HSET", &key, "#v", "not a version"]).await;
+                let reply = target
+                    .call_str(&["HSET", &key, "#v", "not a version"])
+                    .await;
                 assert_eq!(reply, Reply::Integer(0), "the corrupted field existed");
                 c
             })

@@ -39,7 +39,12 @@ struct Costs {
 
 impl Costs {
     /// Counts what `request` costs and compares it with `expected`.
-    async fn measure<F: std::future::Future<Output = ()>>(&mut self, scenario: &str, expected: Expected, request: F) {
+    async fn measure<F: std::future::Future<Output = ()>>(
+        &mut self,
+        scenario: &str,
+        expected: Expected,
+        request: F,
+    ) {
         self.target.reset_stats().await;
         request.await;
         let stats = self.target.stats().await;
@@ -60,14 +65,19 @@ impl Costs {
             scenario, round_trips, sent, inside
         ));
         if seen != all {
-            self.failures.push(format!("{scenario}: expected {all:?}, the servers counted {seen:?}"));
+            self.failures.push(format!(
+                "{scenario}: expected {all:?}, the servers counted {seen:?}"
+            ));
         }
     }
 }
 
 /// A stored session holding `user` and `asta`; returns its id.
 async fn stored(manager: &Manager) -> String {
-    let session = manager.session_start(&http::Request::new(())).await.unwrap();
+    let session = manager
+        .session_start(&http::Request::new(()))
+        .await
+        .unwrap();
     session.set("user", "astaxie").await.unwrap();
     session.set("asta", &1u64).await.unwrap();
     session.release(&mut HeaderMap::new()).await.unwrap();
@@ -81,16 +91,25 @@ async fn start(manager: &Manager, sid: &str) -> Session {
 }
 
 async fn release(session: &Session) {
-    session.release_if_present(&mut HeaderMap::new()).await.unwrap();
+    session
+        .release_if_present(&mut HeaderMap::new())
+        .await
+        .unwrap();
 }
 
 async fn costs(topology: Topology) {
-    let Some(target) = common::target(topology, "costs") else { return };
+    let Some(target) = common::target(topology, "costs") else {
+        return;
+    };
     let cluster = topology == Topology::Cluster;
     let prefix = common::unique_prefix("costs");
     // 10 s: the refresh slack is 100 ms, so a read 300 ms after a write refreshes.
     let manager = target.manager(&prefix, "", common::lifetime(10)).await;
-    let mut costs = Costs { target, rows: Vec::new(), failures: Vec::new() };
+    let mut costs = Costs {
+        target,
+        rows: Vec::new(),
+        failures: Vec::new(),
+    };
 
     // Warm up: connections made and every script loaded, on every node.
     for _ in 0..6 {
@@ -98,18 +117,30 @@ async fn costs(topology: Topology) {
         let session = start(&manager, &sid).await;
         session.set("asta", &2u64).await.unwrap();
         release(&session).await;
-        let moved = manager.session_regenerate_id(&cookie_request(&sid), &mut HeaderMap::new()).await.unwrap();
+        let moved = manager
+            .session_regenerate_id(&cookie_request(&sid), &mut HeaderMap::new())
+            .await
+            .unwrap();
         release(&moved).await;
-        manager.session_destroy(&cookie_request(&moved.id()), &mut HeaderMap::new()).await.unwrap();
+        manager
+            .session_destroy(&cookie_request(&moved.id()), &mut HeaderMap::new())
+            .await
+            .unwrap();
     }
     let sid = stored(&manager).await;
 
     costs
         .measure(
             "new visitor, session stays empty",
-            Expected { sent: &[], inside: &[] },
+            Expected {
+                sent: &[],
+                inside: &[],
+            },
             async {
-                let session = manager.session_start(&http::Request::new(())).await.unwrap();
+                let session = manager
+                    .session_start(&http::Request::new(()))
+                    .await
+                    .unwrap();
                 session.release(&mut HeaderMap::new()).await.unwrap();
             },
         )
@@ -119,7 +150,13 @@ async fn costs(topology: Topology) {
             "new session with data",
             Expected {
                 sent: &[("evalsha", 1)],
-                inside: &[("hget", 1), ("exists", 1), ("hset", 2), ("hincrby", 1), ("pexpire", 1)],
+                inside: &[
+                    ("hget", 1),
+                    ("exists", 1),
+                    ("hset", 2),
+                    ("hincrby", 1),
+                    ("pexpire", 1),
+                ],
             },
             async {
                 stored(&manager).await;
@@ -129,10 +166,16 @@ async fn costs(topology: Topology) {
     costs
         .measure(
             "read-only (expiry refresh not due)",
-            Expected { sent: &[("evalsha", 1)], inside: &[("pttl", 1), ("hgetall", 1)] },
+            Expected {
+                sent: &[("evalsha", 1)],
+                inside: &[("pttl", 1), ("hgetall", 1)],
+            },
             async {
                 let session = start(&manager, &sid).await;
-                assert_eq!(session.get::<String>("user").await.unwrap().as_deref(), Some("astaxie"));
+                assert_eq!(
+                    session.get::<String>("user").await.unwrap().as_deref(),
+                    Some("astaxie")
+                );
                 release(&session).await;
             },
         )
@@ -141,7 +184,10 @@ async fn costs(topology: Topology) {
     costs
         .measure(
             "read-only (expiry refresh due: slid by the read)",
-            Expected { sent: &[("evalsha", 1)], inside: &[("pttl", 1), ("hgetall", 1), ("pexpire", 1)] },
+            Expected {
+                sent: &[("evalsha", 1)],
+                inside: &[("pttl", 1), ("hgetall", 1), ("pexpire", 1)],
+            },
             async {
                 let session = start(&manager, &sid).await;
                 release(&session).await;
@@ -153,7 +199,15 @@ async fn costs(topology: Topology) {
             "changed (one key set)",
             Expected {
                 sent: &[("evalsha", 2)],
-                inside: &[("pttl", 1), ("hgetall", 1), ("hget", 1), ("hset", 1), ("hincrby", 1), ("hmget", 1), ("pexpire", 1)],
+                inside: &[
+                    ("pttl", 1),
+                    ("hgetall", 1),
+                    ("hget", 1),
+                    ("hset", 1),
+                    ("hincrby", 1),
+                    ("hmget", 1),
+                    ("pexpire", 1),
+                ],
             },
             async {
                 let session = start(&manager, &sid).await;
@@ -166,41 +220,72 @@ async fn costs(topology: Topology) {
         Expected {
             sent: &[("evalsha", 4)],
             inside: &[
-                ("pttl", 2), ("hgetall", 2), ("exists", 2), ("rename", 1), ("hset", 3), ("pexpire", 3),
-                ("hget", 1), ("hincrby", 1), ("hmget", 1),
+                ("pttl", 2),
+                ("hgetall", 2),
+                ("exists", 2),
+                ("rename", 1),
+                ("hset", 3),
+                ("pexpire", 3),
+                ("hget", 1),
+                ("hincrby", 1),
+                ("hmget", 1),
             ],
         }
     } else {
         Expected {
             sent: &[("evalsha", 3)],
             inside: &[
-                ("pttl", 2), ("hgetall", 2), ("exists", 2), ("rename", 1), ("hget", 1), ("hset", 1),
-                ("hincrby", 1), ("hmget", 1), ("pexpire", 1),
+                ("pttl", 2),
+                ("hgetall", 2),
+                ("exists", 2),
+                ("rename", 1),
+                ("hget", 1),
+                ("hset", 1),
+                ("hincrby", 1),
+                ("hmget", 1),
+                ("pexpire", 1),
             ],
         }
     };
     let login_sid = stored(&manager).await;
     costs
-        .measure("login: read, set a key, regenerate at release", login, async {
-            let session = start(&manager, &login_sid).await;
-            session.set("user", "asta").await.unwrap();
-            session.regenerate().await.unwrap();
-            release(&session).await;
-            assert_ne!(session.id(), login_sid);
-        })
+        .measure(
+            "login: read, set a key, regenerate at release",
+            login,
+            async {
+                let session = start(&manager, &login_sid).await;
+                session.set("user", "asta").await.unwrap();
+                session.regenerate().await.unwrap();
+                release(&session).await;
+                assert_ne!(session.id(), login_sid);
+            },
+        )
         .await;
     let regenerate = if cluster {
         Expected {
             sent: &[("evalsha", 2)],
-            inside: &[("exists", 2), ("pttl", 1), ("rename", 1), ("hset", 2), ("pexpire", 2), ("hgetall", 1)],
+            inside: &[
+                ("exists", 2),
+                ("pttl", 1),
+                ("rename", 1),
+                ("hset", 2),
+                ("pexpire", 2),
+                ("hgetall", 1),
+            ],
         }
     } else {
-        Expected { sent: &[("evalsha", 1)], inside: &[("exists", 2), ("rename", 1), ("pttl", 1), ("hgetall", 1)] }
+        Expected {
+            sent: &[("evalsha", 1)],
+            inside: &[("exists", 2), ("rename", 1), ("pttl", 1), ("hgetall", 1)],
+        }
     };
     let mut moved = String::new();
     costs
         .measure("session_regenerate_id", regenerate, async {
-            let session = manager.session_regenerate_id(&cookie_request(&sid), &mut HeaderMap::new()).await.unwrap();
+            let session = manager
+                .session_regenerate_id(&cookie_request(&sid), &mut HeaderMap::new())
+                .await
+                .unwrap();
             moved = session.id();
             release(&session).await;
         })
@@ -208,12 +293,25 @@ async fn costs(topology: Topology) {
     assert_ne!(moved, sid);
     let _ = start(&manager, &moved).await;
     costs
-        .measure("destroy", Expected { sent: &[("del", 1)], inside: &[] }, async {
-            manager.session_destroy(&cookie_request(&moved), &mut HeaderMap::new()).await.unwrap();
-        })
+        .measure(
+            "destroy",
+            Expected {
+                sent: &[("del", 1)],
+                inside: &[],
+            },
+            async {
+                manager
+                    .session_destroy(&cookie_request(&moved), &mut HeaderMap::new())
+                    .await
+                    .unwrap();
+            },
+        )
         .await;
 
-    println!("What a request costs on {} (server counts):", topology.engine());
+    println!(
+        "What a request costs on {} (server counts):",
+        topology.engine()
+    );
     for row in &costs.rows {
         println!("  {row}");
     }

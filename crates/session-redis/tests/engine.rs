@@ -17,7 +17,10 @@ const TOPOLOGIES: [Topology; 3] = [Topology::Standalone, Topology::Cluster, Topo
 
 /// Stores a session holding `user = astaxie`; returns its id.
 async fn stored(manager: &Manager) -> String {
-    let session = manager.session_start(&http::Request::new(())).await.unwrap();
+    let session = manager
+        .session_start(&http::Request::new(()))
+        .await
+        .unwrap();
     session.set("user", "astaxie").await.unwrap();
     session.release(&mut HeaderMap::new()).await.unwrap();
     session.id()
@@ -37,17 +40,31 @@ macro_rules! on_each_topology {
     };
 }
 
-on_each_topology!(a_hundred_concurrent_writers_all_keep_their_key, hundred_writers);
-on_each_topology!(release_if_present_never_brings_back_a_destroyed_or_expired_session, no_resurrection);
+on_each_topology!(
+    a_hundred_concurrent_writers_all_keep_their_key,
+    hundred_writers
+);
+on_each_topology!(
+    release_if_present_never_brings_back_a_destroyed_or_expired_session,
+    no_resurrection
+);
 on_each_topology!(a_session_is_one_hash_with_its_lifetime, layout);
-on_each_topology!(a_newer_layout_fails_the_request_and_is_left_alone, newer_layout);
-on_each_topology!(a_foreign_value_under_the_key_reads_as_empty_and_is_replaced, foreign_value);
+on_each_topology!(
+    a_newer_layout_fails_the_request_and_is_left_alone,
+    newer_layout
+);
+on_each_topology!(
+    a_foreign_value_under_the_key_reads_as_empty_and_is_replaced,
+    foreign_value
+);
 
 /// 100 requests on one session at once, each setting a key of its own, on a pool of 8:
 /// every key is there afterwards (the merge script applies each change set atomically).
 async fn hundred_writers(target: Target) {
     let prefix = common::unique_prefix("writers");
-    let manager = target.manager(&prefix, "pool_size=8", ManagerConfig::default()).await;
+    let manager = target
+        .manager(&prefix, "pool_size=8", ManagerConfig::default())
+        .await;
     let sid = stored(&manager).await;
     let mut tasks = Vec::new();
     for i in 0..100u32 {
@@ -56,8 +73,14 @@ async fn hundred_writers(target: Target) {
             let session = manager.session_start(&request).await.unwrap();
             assert!(!session.is_new(), "request {i} did not find the session");
             session.set(&format!("k{i}"), &i).await.unwrap();
-            let released = session.release_if_present(&mut HeaderMap::new()).await.unwrap();
-            assert!(matches!(released, Released::Stored { .. }), "request {i}: {released:?}");
+            let released = session
+                .release_if_present(&mut HeaderMap::new())
+                .await
+                .unwrap();
+            assert!(
+                matches!(released, Released::Stored { .. }),
+                "request {i}: {released:?}"
+            );
         }));
     }
     for task in tasks {
@@ -70,8 +93,15 @@ async fn hundred_writers(target: Target) {
             missing.push(i);
         }
     }
-    assert!(missing.is_empty(), "{} keys lost: {missing:?}", missing.len());
-    assert_eq!(session.get::<String>("user").await.unwrap().as_deref(), Some("astaxie"));
+    assert!(
+        missing.is_empty(),
+        "{} keys lost: {missing:?}",
+        missing.len()
+    );
+    assert_eq!(
+        session.get::<String>("user").await.unwrap().as_deref(),
+        Some("astaxie")
+    );
     assert_eq!(session.keys().await.unwrap().len(), 101);
 }
 
@@ -84,26 +114,47 @@ async fn no_resurrection(target: Target) {
 
     let sid = stored(&manager).await;
     let late = manager.session_start(&cookie_request(&sid)).await.unwrap();
-    manager.session_destroy(&cookie_request(&sid), &mut HeaderMap::new()).await.unwrap();
+    manager
+        .session_destroy(&cookie_request(&sid), &mut HeaderMap::new())
+        .await
+        .unwrap();
     late.set("cart", "full").await.unwrap();
-    let released = late.release_if_present(&mut HeaderMap::new()).await.unwrap();
+    let released = late
+        .release_if_present(&mut HeaderMap::new())
+        .await
+        .unwrap();
     assert_eq!(released, Released::Gone, "a destroyed session was written");
-    assert!(!target.exists(&session_key(&prefix, &sid)).await, "a destroyed session came back");
+    assert!(
+        !target.exists(&session_key(&prefix, &sid)).await,
+        "a destroyed session came back"
+    );
 
     let sid = stored(&manager).await;
     let late = manager.session_start(&cookie_request(&sid)).await.unwrap();
     tokio::time::sleep(Duration::from_millis(1300)).await;
     late.set("cart", "full").await.unwrap();
-    let released = late.release_if_present(&mut HeaderMap::new()).await.unwrap();
+    let released = late
+        .release_if_present(&mut HeaderMap::new())
+        .await
+        .unwrap();
     assert_eq!(released, Released::Gone, "an expired session was written");
-    assert!(!target.exists(&session_key(&prefix, &sid)).await, "an expired session came back");
+    assert!(
+        !target.exists(&session_key(&prefix, &sid)).await,
+        "an expired session came back"
+    );
 
     // A plain release may store it again: the request's whole view, not only its change.
     let released = late.release(&mut HeaderMap::new()).await.unwrap();
     assert!(matches!(released, Released::Stored { .. }), "{released:?}");
     let again = manager.session_start(&cookie_request(&sid)).await.unwrap();
-    assert_eq!(again.get::<String>("user").await.unwrap().as_deref(), Some("astaxie"));
-    assert_eq!(again.get::<String>("cart").await.unwrap().as_deref(), Some("full"));
+    assert_eq!(
+        again.get::<String>("user").await.unwrap().as_deref(),
+        Some("astaxie")
+    );
+    assert_eq!(
+        again.get::<String>("cart").await.unwrap().as_deref(),
+        Some("full")
+    );
 }
 
 /// `<prefix>{<id>}` is a hash: `#v` 2, one `.`-field per key holding the value's
@@ -114,12 +165,26 @@ async fn layout(target: Target) {
     let sid = stored(&manager).await;
     let key = session_key(&prefix, &sid);
     assert_eq!(key, format!("{prefix}{{{sid}}}"));
-    assert_eq!(target.call_str(&["TYPE", &key]).await, Reply::Status("hash".into()));
-    assert_eq!(target.call_str(&["HGET", &key, "#v"]).await, Reply::Bulk(Some(b"2".to_vec())));
+    assert_eq!(
+        target.call_str(&["TYPE", &key]).await,
+        Reply::Status("hash".into())
+    );
+    assert_eq!(
+        target.call_str(&["HGET", &key, "#v"]).await,
+        Reply::Bulk(Some(b"2".to_vec()))
+    );
     let user = target.call_str(&["HGET", &key, ".user"]).await;
-    assert_eq!(user, Reply::Bulk(Some(session_core::encode_value("user", "astaxie").unwrap())));
-    assert_eq!(target.call_str(&["HGET", &key, "#i"]).await, Reply::Bulk(Some(b"600000".to_vec())));
-    let Reply::Integer(pttl) = target.call_str(&["PTTL", &key]).await else { panic!("PTTL") };
+    assert_eq!(
+        user,
+        Reply::Bulk(Some(session_core::encode_value("user", "astaxie").unwrap()))
+    );
+    assert_eq!(
+        target.call_str(&["HGET", &key, "#i"]).await,
+        Reply::Bulk(Some(b"600000".to_vec()))
+    );
+    let Reply::Integer(pttl) = target.call_str(&["PTTL", &key]).await else {
+        panic!("PTTL")
+    };
     assert!((595_000..=600_000).contains(&pttl), "PTTL {pttl}");
 }
 
@@ -132,16 +197,36 @@ async fn newer_layout(target: Target) {
     let key = session_key(&prefix, &sid);
 
     let loaded = manager.session_start(&cookie_request(&sid)).await.unwrap();
-    target.call_str(&["HSET", &key, "#v", "3", ".future", "x"]).await;
-    let err = manager.session_start(&cookie_request(&sid)).await.expect_err("a newer record was read");
-    assert!(matches!(err, Error::NewerFormat { version: 3, .. }), "{err}");
+    target
+        .call_str(&["HSET", &key, "#v", "3", ".future", "x"])
+        .await;
+    let err = manager
+        .session_start(&cookie_request(&sid))
+        .await
+        .expect_err("a newer record was read");
+    assert!(
+        matches!(err, Error::NewerFormat { version: 3, .. }),
+        "{err}"
+    );
     assert!(err.is_unavailable());
     loaded.set("user", "someone else").await.unwrap();
-    let err = loaded.release(&mut HeaderMap::new()).await.expect_err("a newer record was overwritten");
-    assert!(matches!(err, Error::NewerFormat { version: 3, .. }), "{err}");
-    assert_eq!(target.call_str(&["HGET", &key, ".future"]).await, Reply::Bulk(Some(b"x".to_vec())));
+    let err = loaded
+        .release(&mut HeaderMap::new())
+        .await
+        .expect_err("a newer record was overwritten");
+    assert!(
+        matches!(err, Error::NewerFormat { version: 3, .. }),
+        "{err}"
+    );
+    assert_eq!(
+        target.call_str(&["HGET", &key, ".future"]).await,
+        Reply::Bulk(Some(b"x".to_vec()))
+    );
     let user = target.call_str(&["HGET", &key, ".user"]).await;
-    assert_eq!(user, Reply::Bulk(Some(session_core::encode_value("user", "astaxie").unwrap())));
+    assert_eq!(
+        user,
+        Reply::Bulk(Some(session_core::encode_value("user", "astaxie").unwrap()))
+    );
 }
 
 /// A string under a session's key (beego's gob, say) reads as an empty stored session, and
@@ -151,13 +236,27 @@ async fn foreign_value(target: Target) {
     let manager = target.manager(&prefix, "", ManagerConfig::default()).await;
     let sid = stored(&manager).await;
     let key = session_key(&prefix, &sid);
-    target.call(vec![b"SET".to_vec(), key.clone().into_bytes(), b"\x0e\xff\x81gob".to_vec(), b"EX".to_vec(), b"600".to_vec()]).await;
+    target
+        .call(vec![
+            b"SET".to_vec(),
+            key.clone().into_bytes(),
+            b"\x0e\xff\x81gob".to_vec(),
+            b"EX".to_vec(),
+            b"600".to_vec(),
+        ])
+        .await;
     let session = manager.session_start(&cookie_request(&sid)).await.unwrap();
     assert_eq!(session.id(), sid);
-    assert!(session.keys().await.unwrap().is_empty(), "a foreign value yielded keys");
+    assert!(
+        session.keys().await.unwrap().is_empty(),
+        "a foreign value yielded keys"
+    );
     session.set("b", &2).await.unwrap();
     session.release(&mut HeaderMap::new()).await.unwrap();
-    assert_eq!(target.call_str(&["TYPE", &key]).await, Reply::Status("hash".into()));
+    assert_eq!(
+        target.call_str(&["TYPE", &key]).await,
+        Reply::Status("hash".into())
+    );
     let session = manager.session_start(&cookie_request(&sid)).await.unwrap();
     assert_eq!(session.get::<i32>("b").await.unwrap(), Some(2));
 }
@@ -166,23 +265,46 @@ async fn foreign_value(target: Target) {
 /// all reach the standalone server, with the settings they carry.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_config_form_reaches_the_server() {
-    let Some(target) = common::target(Topology::Standalone, "every_config_form_reaches_the_server") else {
+    let Some(target) = common::target(Topology::Standalone, "every_config_form_reaches_the_server")
+    else {
         return;
     };
     let url = target.config("unused", "");
-    let addr = url.trim_start_matches("redis://").split(['/', '?']).next().unwrap().to_owned();
+    let addr = url
+        .trim_start_matches("redis://")
+        .split(['/', '?'])
+        .next()
+        .unwrap()
+        .to_owned();
     let prefix = common::unique_prefix("forms");
     for config in [
         format!("{addr},8,,0,prefix={prefix}"),
-        format!(r#"{{"save_path":"{addr}","poolsize":8,"db_num":0,"idle_timeout":"30s","max_retries":2,"prefix":"{prefix}"}}"#),
-        format!("redis://{addr}/0?prefix={prefix}&pool_size=8&connect_timeout=2s&response_timeout=2s"),
+        format!(
+            r#"{{"save_path":"{addr}","poolsize":8,"db_num":0,"idle_timeout":"30s","max_retries":2,"prefix":"{prefix}"}}"#
+        ),
+        format!(
+            "redis://{addr}/0?prefix={prefix}&pool_size=8&connect_timeout=2s&response_timeout=2s"
+        ),
     ] {
-        let manager = Manager::new("redis", ManagerConfig { provider_config: config.clone(), ..ManagerConfig::default() })
-            .await
-            .unwrap_or_else(|e| panic!("{config}: {e}"));
+        let manager = Manager::new(
+            "redis",
+            ManagerConfig {
+                provider_config: config.clone(),
+                ..ManagerConfig::default()
+            },
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{config}: {e}"));
         let sid = stored(&manager).await;
-        assert!(target.exists(&session_key(&prefix, &sid)).await, "{config}: not stored under the prefix");
+        assert!(
+            target.exists(&session_key(&prefix, &sid)).await,
+            "{config}: not stored under the prefix"
+        );
         let session = manager.session_start(&cookie_request(&sid)).await.unwrap();
-        assert_eq!(session.get::<String>("user").await.unwrap().as_deref(), Some("astaxie"), "{config}");
+        assert_eq!(
+            session.get::<String>("user").await.unwrap().as_deref(),
+            Some("astaxie"),
+            "{config}"
+        );
     }
 }

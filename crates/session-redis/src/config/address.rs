@@ -47,14 +47,13 @@ impl Address {
                 None => (text, None),
             },
         };
-        let port = match port {
-            Some(port) => port
-                .parse::<u16>()
-                .ok()
-                .filter(|p| *p > 0)
-                .ok_or_else(|| format!("address `{text}`: `{port}` is not a port (1 to 65535)"))?,
-            None => default_port,
-        };
+        let port =
+            match port {
+                Some(port) => port.parse::<u16>().ok().filter(|p| *p > 0).ok_or_else(|| {
+                    format!("address `{text}`: `{port}` is not a port (1 to 65535)")
+                })?,
+                None => default_port,
+            };
         Self::tcp(host, port, false).map_err(|why| format!("address `{text}`: {why}"))
     }
 

@@ -74,7 +74,8 @@ fn comma(config: &mut RedisConfig, text: &str) -> Result<(), String> {
         if part.trim().is_empty() {
             continue; // beego's default
         }
-        params::take(config, setting, part).map_err(|why| format!("part {number} ({name}): {why}"))?;
+        params::take(config, setting, part)
+            .map_err(|why| format!("part {number} ({name}): {why}"))?;
     }
     Ok(())
 }
@@ -82,8 +83,8 @@ fn comma(config: &mut RedisConfig, text: &str) -> Result<(), String> {
 /// beego's `{"save_path":…,"poolsize":…,"password":…,"db_num":…,"idle_timeout":…,
 /// "idle_check_frequency":…,"max_retries":…,"master_name":…}`, plus the named settings.
 fn json(config: &mut RedisConfig, text: &str) -> Result<(), String> {
-    let object: serde_json::Map<String, serde_json::Value> = serde_json::from_str(text)
-        .map_err(|e| format!("not a JSON object of settings: {e}"))?;
+    let object: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(text).map_err(|e| format!("not a JSON object of settings: {e}"))?;
     let mut saw_address = false;
     for (key, value) in &object {
         let value = match value {
@@ -96,7 +97,9 @@ fn json(config: &mut RedisConfig, text: &str) -> Result<(), String> {
         if key.eq_ignore_ascii_case("save_path") {
             addresses(config, &value).map_err(|why| format!("field `save_path`: {why}"))?;
             saw_address = true;
-        } else if !params::take(config, key, &value).map_err(|why| format!("field `{key}`: {why}"))? {
+        } else if !params::take(config, key, &value)
+            .map_err(|why| format!("field `{key}`: {why}"))?
+        {
             return Err(format!(
                 "unknown field `{key}`; known fields are save_path, {}",
                 params::KNOWN
@@ -157,7 +160,9 @@ fn url(config: &mut RedisConfig, text: &str) -> Result<Address, String> {
         "redis+unix" | "unix" | "valkey+unix" => {
             let path = decode(parsed.path())?;
             if !path.starts_with('/') {
-                return Err(bad("give the socket's absolute path, e.g. redis+unix:///run/redis.sock".into()));
+                return Err(bad(
+                    "give the socket's absolute path, e.g. redis+unix:///run/redis.sock".into(),
+                ));
             }
             Address::Unix(path.into())
         }
@@ -170,15 +175,28 @@ fn url(config: &mut RedisConfig, text: &str) -> Result<Address, String> {
     let sentinel = config.topology == Topology::Sentinel;
     if !parsed.username().is_empty() {
         let user = Some(decode(parsed.username())?);
-        if sentinel { config.sentinel_username = user } else { config.username = user }
+        if sentinel {
+            config.sentinel_username = user
+        } else {
+            config.username = user
+        }
     }
     if let Some(password) = parsed.password() {
         let password = Some(decode(password)?).filter(|p| !p.is_empty());
-        if sentinel { config.sentinel_password = password } else { config.password = password }
+        if sentinel {
+            config.sentinel_password = password
+        } else {
+            config.password = password
+        }
     }
     for (key, value) in parsed.query_pairs() {
-        if !params::take(config, &key, &value).map_err(|why| bad(format!("parameter `{key}`: {why}")))? {
-            return Err(bad(format!("unknown parameter `{key}`; known: {}", params::KNOWN)));
+        if !params::take(config, &key, &value)
+            .map_err(|why| bad(format!("parameter `{key}`: {why}")))?
+        {
+            return Err(bad(format!(
+                "unknown parameter `{key}`; known: {}",
+                params::KNOWN
+            )));
         }
     }
     Ok(address)

@@ -194,12 +194,10 @@ impl RedisConfig {
     fn check(&self) -> Result<(), String> {
         let engine = self.topology.engine();
         match (self.topology, self.addresses.len()) {
-            (_, 0) => {
-                return Err(
-                    "no server address: give one, e.g. `127.0.0.1:6379` or `redis://127.0.0.1:6379/0`"
-                        .into(),
-                )
-            }
+            (_, 0) => return Err(
+                "no server address: give one, e.g. `127.0.0.1:6379` or `redis://127.0.0.1:6379/0`"
+                    .into(),
+            ),
             (Topology::Standalone, n) if n > 1 => {
                 return Err(format!(
                     "engine `{engine}` takes one server address, {n} were given; use engine \

@@ -7,7 +7,9 @@ use std::time::Duration;
 use deadpool::managed::{Pool, QueueMode};
 use deadpool::Runtime;
 use deadpool_redis::redis::cluster::ClusterClientBuilder;
-use deadpool_redis::redis::sentinel::{SentinelClient, SentinelNodeConnectionInfo, SentinelServerType};
+use deadpool_redis::redis::sentinel::{
+    SentinelClient, SentinelNodeConnectionInfo, SentinelServerType,
+};
 use deadpool_redis::redis::{
     AsyncConnectionConfig, ConnectionInfo, IntoConnectionInfo, RedisConnectionInfo, RedisResult,
     TlsMode,
@@ -56,8 +58,10 @@ impl Redis {
         let mut tasks = Vec::new();
         let pools = match config.topology {
             Topology::Standalone => {
-                let info = connection_info(&config.addresses[0], user, pass, config.db).map_err(failed)?;
-                let manager = deadpool_redis::Manager::new_with_config(info, timeouts).map_err(failed)?;
+                let info =
+                    connection_info(&config.addresses[0], user, pass, config.db).map_err(failed)?;
+                let manager =
+                    deadpool_redis::Manager::new_with_config(info, timeouts).map_err(failed)?;
                 let manager = NodeManager {
                     source: NodeSource::Direct(manager),
                     generation: Arc::clone(&generation),
@@ -94,7 +98,10 @@ impl Redis {
                     .addresses
                     .iter()
                     .map(|a| {
-                        let (u, p) = (config.sentinel_username.as_deref(), config.sentinel_password.as_deref());
+                        let (u, p) = (
+                            config.sentinel_username.as_deref(),
+                            config.sentinel_password.as_deref(),
+                        );
                         connection_info(a, u, p, 0)
                     })
                     .collect::<RedisResult<Vec<_>>>()
@@ -106,7 +113,8 @@ impl Redis {
                 if let Some(pass) = pass {
                     node = node.set_password(pass);
                 }
-                let mut node = SentinelNodeConnectionInfo::default().set_redis_connection_info(node);
+                let mut node =
+                    SentinelNodeConnectionInfo::default().set_redis_connection_info(node);
                 if config.addresses.iter().any(Address::is_tls) {
                     node = node.set_tls_mode(TlsMode::Secure);
                 }
@@ -134,7 +142,11 @@ impl Redis {
             }
         };
         if let Some(idle) = config.idle_timeout {
-            tasks.push(AbortOnDrop(reap_idle(&pools, idle, config.idle_check_frequency)));
+            tasks.push(AbortOnDrop(reap_idle(
+                &pools,
+                idle,
+                config.idle_check_frequency,
+            )));
         }
         Ok(Redis {
             engine,
@@ -144,6 +156,7 @@ impl Redis {
             generation,
             limit: config.connect_timeout + config.response_timeout,
             connect_timeout: config.connect_timeout,
+            response_timeout: config.response_timeout,
             pool_size: config.pool_size,
             max_retries: config.max_retries,
             _tasks: tasks,
@@ -180,7 +193,10 @@ fn reap_idle(pools: &Pools, idle: Duration, every: Duration) -> tokio::task::Abo
             loop {
                 tokio::time::sleep(every).await;
                 let Some(pool) = pool.upgrade() else { return };
-                let removed = pool.retain(|_, metrics| metrics.last_used() < idle).removed.len();
+                let removed = pool
+                    .retain(|_, metrics| metrics.last_used() < idle)
+                    .removed
+                    .len();
                 if removed > 0 {
                     tracing::debug!(removed, "closed idle Redis connections");
                 }

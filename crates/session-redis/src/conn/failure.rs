@@ -41,6 +41,7 @@ impl Failure {
     /// From a pool error, with what the messages need to explain a timeout.
     pub(crate) fn from_pool(error: PoolError<RedisError>, wait: Duration, size: usize) -> Self {
         match error {
+            PoolError::Backend(error) if error.is_timeout() => Failure::ConnectTimedOut(wait),
             PoolError::Backend(error) => Failure::Redis(error),
             PoolError::Timeout(TimeoutType::Create) => Failure::ConnectTimedOut(wait),
             PoolError::Timeout(_) => Failure::NoConnection { wait, size },
@@ -69,7 +70,8 @@ pub(crate) fn is_connection_lost(error: &RedisError) -> bool {
     error.is_connection_dropped()
         || matches!(
             error.kind(),
-            ErrorKind::Server(ServerErrorKind::ReadOnly) | ErrorKind::Server(ServerErrorKind::MasterDown)
+            ErrorKind::Server(ServerErrorKind::ReadOnly)
+                | ErrorKind::Server(ServerErrorKind::MasterDown)
         )
 }
 
@@ -95,7 +97,9 @@ impl RedisFailure {
             Failure::Redis(error) => {
                 error.is_io_error() || error.is_connection_refusal() || error.is_timeout()
             }
-            Failure::NoConnection { .. } | Failure::ConnectTimedOut(_) | Failure::TimedOut(_) => true,
+            Failure::NoConnection { .. } | Failure::ConnectTimedOut(_) | Failure::TimedOut(_) => {
+                true
+            }
             Failure::PoolClosed | Failure::Reply(_) => false,
         }
     }

@@ -15,8 +15,8 @@ use deadpool_redis::redis::cluster_routing::RoutingInfo;
 use deadpool_redis::redis::{Cmd, Pipeline, RedisFuture, ScriptInvocation, Value};
 use session_core::{Error, Result};
 
-pub use failure::RedisFailure;
 pub(crate) use failure::Failure;
+pub use failure::RedisFailure;
 use manager::{ClusterManager, Generation, NodeManager};
 
 use crate::config::Topology;
@@ -109,6 +109,7 @@ pub(crate) struct Redis {
     /// Bound on one operation, waiting for a connection included.
     limit: Duration,
     connect_timeout: Duration,
+    response_timeout: Duration,
     pool_size: usize,
     max_retries: u32,
     _tasks: Vec<AbortOnDrop>,
@@ -171,6 +172,9 @@ impl Redis {
                     // only this one: replace them all, without a round trip to find out.
                     self.generation.bump();
                     conn.discard();
+                }
+                if error.is_timeout() {
+                    return Err(Failure::TimedOut(self.response_timeout));
                 }
                 Err(Failure::Redis(error))
             }

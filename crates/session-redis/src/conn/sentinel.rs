@@ -51,7 +51,9 @@ pub(super) async fn watch(
                         if words.next() != Some(master.as_str()) {
                             continue;
                         }
-                        let Some(generation) = generation.upgrade() else { return };
+                        let Some(generation) = generation.upgrade() else {
+                            return;
+                        };
                         let new: Vec<&str> = words.skip(2).collect();
                         tracing::info!(master = %master, new = %new.join(":"), "the sentinels switched the master; reconnecting");
                         generation.bump();
@@ -80,5 +82,77 @@ async fn subscribe(
         Ok(Ok(pubsub)) => Ok(pubsub),
         Ok(Err(error)) => Err(error.to_string()),
         Err(_) => Err(format!("no answer within {timeout:?}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use deadpool_redis::redis::IntoConnectionInfo;
+    use session_testkit::servers::{self, redis};
+
+    use super::*;
+
+    /// The watcher marks connections stale when `+switch-master` names its master, and
+    /// ignores other masters. A plain server stands in for the sentinel: only its pub/sub is
+    /// used here.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_announced_switch_makes_every_connection_stale() {
+        let Some(url) = servers::from_env(
+            redis::URL_VAR,
+            "an_announced_switch_makes_every_connection_stale",
+        ) else {
+            return;
+        };
+        let info = url
+            .as_str()
+            .into_connection_info()
+            .expect("the server's URL");
+        let generation = Arc::new(Generation::default());
+        let task = tokio::spawn(watch(
+            vec![info],
+            "mymaster".into(),
+            Duration::from_secs(2),
+            Arc::downgrade(&generation),
+        ));
+        let publish = |payload: &'static str| {
+            let url = url.clone();
+            tokio::task::spawn_blocking(move || {
+                redis::call(&url, &["PUBLISH", SWITCH_MASTER, payload]).expect("PUBLISH")
+            })
+        };
+        // Subscribed (which counts as one switch: one may have been missed before).
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        while generation.current() == 0 {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the watcher never subscribed"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        publish("othermaster 127.0.0.1 1 127.0.0.1 2")
+            .await
+            .unwrap();
+        publish("mymaster 127.0.0.1 1 127.0.0.1 2").await.unwrap();
+        while generation.current() == 1 {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the announced switch was not seen"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert_eq!(
+            generation.current(),
+            2,
+            "another master's switch was taken for ours"
+        );
+        drop(generation);
+        publish("mymaster 127.0.0.1 2 127.0.0.1 3").await.unwrap();
+        tokio::time::timeout(Duration::from_secs(5), task)
+            .await
+            .expect("the watcher ends once its provider is gone")
+            .unwrap();
     }
 }

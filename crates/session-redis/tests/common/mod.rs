@@ -7,12 +7,14 @@ use std::time::Duration;
 
 use session_core::{Manager, ManagerConfig};
 use session_redis::Topology;
-use session_testkit::servers::{self, redis};
 use session_testkit::servers::redis::{CommandStats, Connection, Reply};
+use session_testkit::servers::{self, redis};
 
 /// Commands that the servers run for themselves or for each other (sentinel pings and
 /// hellos, replication acks), never for the engine: left out of command counts.
-pub const NOISE: &[&str] = &["ping", "publish", "replconf", "info", "role", "psync", "sync"];
+pub const NOISE: &[&str] = &[
+    "ping", "publish", "replconf", "info", "role", "psync", "sync",
+];
 
 /// Where a topology's servers are, and how to reach them without the engine.
 #[derive(Debug, Clone)]
@@ -27,7 +29,10 @@ pub struct Target {
 enum Raw {
     Standalone(String),
     Cluster(Vec<String>),
-    Sentinel { sentinels: Vec<String>, master: String },
+    Sentinel {
+        sentinels: Vec<String>,
+        master: String,
+    },
 }
 
 /// The servers of `topology` that `cargo xtask test` started (or the environment names);
@@ -51,7 +56,11 @@ pub fn target(topology: Topology, test: &str) -> Option<Target> {
 }
 
 fn split(urls: &str) -> Vec<String> {
-    urls.split(';').map(str::trim).filter(|u| !u.is_empty()).map(str::to_owned).collect()
+    urls.split(';')
+        .map(str::trim)
+        .filter(|u| !u.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 impl Target {
@@ -124,7 +133,8 @@ impl Target {
                 Raw::Standalone(url) => Connection::open(url).and_then(|mut c| c.call_bytes(&args)),
                 Raw::Cluster(urls) => Ok(cluster_call(urls, &args)),
                 Raw::Sentinel { sentinels, master } => {
-                    Connection::open(&master_addr(sentinels, master)).and_then(|mut c| c.call_bytes(&args))
+                    Connection::open(&master_addr(sentinels, master))
+                        .and_then(|mut c| c.call_bytes(&args))
                 }
             }
             .unwrap_or_else(|e| panic!("raw command {:?}: {e}", String::from_utf8_lossy(args[0])))
@@ -135,7 +145,8 @@ impl Target {
 
     /// `call` with text arguments.
     pub async fn call_str(&self, args: &[&str]) -> Reply {
-        self.call(args.iter().map(|a| a.as_bytes().to_vec()).collect()).await
+        self.call(args.iter().map(|a| a.as_bytes().to_vec()).collect())
+            .await
     }
 
     /// What the data nodes counted, added up, without [`NOISE`].
@@ -191,8 +202,12 @@ fn with_param(urls: &str, params: &str) -> String {
 /// The master the sentinels name.
 fn master_addr(sentinels: &[String], master: &str) -> String {
     for sentinel in sentinels {
-        let Ok(mut connection) = Connection::open(sentinel) else { continue };
-        let Ok(reply) = connection.call(&["SENTINEL", "GET-MASTER-ADDR-BY-NAME", master]) else { continue };
+        let Ok(mut connection) = Connection::open(sentinel) else {
+            continue;
+        };
+        let Ok(reply) = connection.call(&["SENTINEL", "GET-MASTER-ADDR-BY-NAME", master]) else {
+            continue;
+        };
         if let Some([host, port]) = reply.elements() {
             if let (Some(host), Some(port)) = (host.text(), port.text()) {
                 return format!("{host}:{port}");
@@ -210,10 +225,14 @@ fn cluster_call(urls: &[String], args: &[&[u8]]) -> Reply {
         .expect("a reachable cluster node");
     for _ in 0..5 {
         let reply = connection.call_raw(args).expect("a cluster node's answer");
-        let Reply::Error(message) = &reply else { return reply };
+        let Reply::Error(message) = &reply else {
+            return reply;
+        };
         let words: Vec<&str> = message.split(' ').collect();
         match words.as_slice() {
-            ["MOVED", _, target] => connection = Connection::open(target).expect("the MOVED target"),
+            ["MOVED", _, target] => {
+                connection = Connection::open(target).expect("the MOVED target")
+            }
             ["ASK", _, target] => {
                 connection = Connection::open(target).expect("the ASK target");
                 connection.call(&["ASKING"]).expect("ASKING");
@@ -243,7 +262,9 @@ pub fn lifetime(secs: u64) -> ManagerConfig {
 /// The `Cookie` header for session `sid` under the default cookie name.
 pub fn cookie_request(sid: &str) -> http::Request<()> {
     let mut request = http::Request::new(());
-    let value = format!("beegosessionID={sid}").parse().expect("a cookie header");
+    let value = format!("beegosessionID={sid}")
+        .parse()
+        .expect("a cookie header");
     request.headers_mut().insert(http::header::COOKIE, value);
     request
 }
