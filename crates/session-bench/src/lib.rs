@@ -22,19 +22,27 @@ use session_file as _;
 use session_memory as _;
 use session_mysql as _;
 use session_postgres as _;
+use session_redis as _;
+
+pub mod raw_redis;
 
 /// A 32-byte secret for the cookie engine's benchmarks (never use a fixed key in an app).
 pub const BENCH_COOKIE_KEYS: &str = r#"{"keys":["benchmark-only-secret-0123456789abcdef"]}"#;
 
-/// The embedded engines with their benchmark configuration, plus the SQL engines whose
-/// servers the environment names (`MYSQL_URL`, `POSTGRES_URL`, as `cargo xtask bench` sets).
+/// The embedded engines with their benchmark configuration, plus the server engines whose
+/// servers the environment names (`MYSQL_URL`, `POSTGRES_URL`, `REDIS_URL`, as
+/// `cargo xtask bench` sets).
 pub fn engines(file_dir: &std::path::Path) -> Vec<(&'static str, String)> {
     let mut engines = vec![
         ("memory", String::new()),
         ("file", file_dir.to_string_lossy().into_owned()),
         ("cookie", BENCH_COOKIE_KEYS.to_owned()),
     ];
-    for (engine, var) in [("mysql", "MYSQL_URL"), ("postgres", "POSTGRES_URL")] {
+    for (engine, var) in [
+        ("mysql", "MYSQL_URL"),
+        ("postgres", "POSTGRES_URL"),
+        ("redis", "REDIS_URL"),
+    ] {
         match std::env::var(var) {
             Ok(url) if !url.is_empty() => engines.push((engine, url)),
             _ => eprintln!("session-bench: {engine} not measured: {var} is not set (cargo xtask bench sets it)"),

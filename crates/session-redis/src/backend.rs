@@ -35,11 +35,11 @@ impl RowBackend for Backend {
     }
 
     async fn load(&self, sid: &str) -> Result<Option<LoadedRow<u64>>> {
-        read::load(self, sid, true).await
+        read::load(self, sid).await
     }
 
     async fn fetch(&self, sid: &str) -> Result<Option<(SessionData, u64)>> {
-        Ok(read::load(self, sid, false)
+        Ok(read::load(self, sid)
             .await?
             .map(|row| (row.data, row.version)))
     }

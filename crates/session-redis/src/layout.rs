@@ -20,13 +20,16 @@ pub(crate) const CREATED: &str = "#c";
 /// session); absent for the manager's default.
 pub(crate) const EXPIRY: &str = "#e";
 /// The sliding part of the record's lifetime, milliseconds (absent: a fixed end).
-#[allow(dead_code)] // written and read by the scripts
+#[allow(dead_code)] // written and read by the merge script
 pub(crate) const IDLE: &str = "#i";
 /// The hard end of the record's lifetime, Unix milliseconds (absent: none).
-#[allow(dead_code)] // written and read by the scripts
+#[allow(dead_code)] // written and read by the merge script
 pub(crate) const UNTIL: &str = "#u";
 /// A counter every write increments: the record's version for compare-and-set.
 pub(crate) const WRITES: &str = "#n";
+/// When the key's TTL, as last set, ends (Unix ms): a read learns how long the session has
+/// left without asking for the TTL.
+pub(crate) const EXPIRES: &str = "#x";
 /// What every value field starts with.
 pub(crate) const VALUE_MARK: u8 = b'.';
 
@@ -128,10 +131,12 @@ impl std::fmt::Display for Unreadable {
     }
 }
 
-/// A stored session as read: its data and its write counter.
+/// A stored session as read: its data, its write counter, and when it ends (`None`:
+/// unknown, as for a record read as empty).
 pub(crate) struct Decoded {
     pub data: SessionData,
     pub writes: u64,
+    pub expires: Option<SystemTime>,
 }
 
 /// Turns a record's fields back into a session, as `SessionData::decode_stored` does for
@@ -154,6 +159,7 @@ pub(crate) fn decode(
             Ok(Decoded {
                 data: SessionData::new(),
                 writes: 0,
+                expires: None,
             })
         }
     }
@@ -172,7 +178,8 @@ impl From<Unreadable> for Parse {
 
 fn parse_fields(fields: Vec<(Vec<u8>, Vec<u8>)>) -> std::result::Result<Decoded, Parse> {
     let mut data = SessionData::new();
-    let (mut version, mut created, mut expiry, mut writes) = (None, None, None, 0);
+    let (mut version, mut created, mut expiry, mut writes, mut expires) =
+        (None, None, None, 0, None);
     for (field, value) in fields {
         if field.first() == Some(&VALUE_MARK) {
             let key = String::from_utf8(field[1..].to_vec())
@@ -194,6 +201,10 @@ fn parse_fields(fields: Vec<(Vec<u8>, Vec<u8>)>) -> std::result::Result<Decoded,
             );
         } else if name == WRITES {
             writes = text.and_then(|t| t.parse().ok()).unwrap_or(0);
+        } else if name == EXPIRES {
+            expires = text
+                .and_then(|t| t.parse::<u64>().ok())
+                .map(|ms| UNIX_EPOCH + Duration::from_millis(ms));
         }
         // IDLE and UNTIL are read by the scripts; unknown meta fields are ignored.
     }
@@ -206,7 +217,11 @@ fn parse_fields(fields: Vec<(Vec<u8>, Vec<u8>)>) -> std::result::Result<Decoded,
         data.created_if_unknown(UNIX_EPOCH + Duration::from_millis(ms));
     }
     data.set_expiry(expiry.flatten());
-    Ok(Decoded { data, writes })
+    Ok(Decoded {
+        data,
+        writes,
+        expires,
+    })
 }
 
 /// `#e` back to an expiry; `Some(None)` for the empty value (the default).
@@ -260,10 +275,15 @@ mod tests {
                 ("#c", c.as_bytes()),
                 (".user", &[0xa1, b'x']),
                 ("#n", b"7"),
+                ("#x", b"1800000000000"),
             ]);
             let back = decode(Ok(stored), "redis", "sid").unwrap();
             assert_eq!(back.data, data);
             assert_eq!(back.writes, 7);
+            assert_eq!(
+                back.expires,
+                Some(UNIX_EPOCH + Duration::from_millis(1_800_000_000_000))
+            );
         }
     }
 

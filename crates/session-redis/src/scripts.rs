@@ -4,50 +4,22 @@
 //! of one call share a hash slot, as Redis Cluster requires.
 //!
 //! Replies describing a record are `{status, pttl, fields}` (nil when there is none):
-//! `status` 1 when the script has just refreshed the record's expiry, 0 when it did not,
-//! -1 when the key does not hold a hash; `pttl` the milliseconds left (-1: no expiry); `fields`
+//! `status` 0, or -1 when the key does not hold a hash; `pttl` the milliseconds left (-1: no expiry); `fields`
 //! the hash as `HGETALL` gives it.
 
 use std::sync::LazyLock;
 
 use deadpool_redis::redis::Script;
 
-/// Reads a session and, with `ARGV[2] = '1'`, slides its expiry when that is due.
-///
-/// `KEYS[1]`: the session. `ARGV[1]`: now, Unix milliseconds. The refresh rule is the one of
-/// `session_core::Lifetime::refresh_due`: push the end to `min(#i, #u - now)` from now when
-/// that extends it by more than 1 % of `#i`; a fixed end (`#u` only) never slides. A record
-/// whose hard end has passed is deleted and reads as absent.
-pub(crate) static LOAD: LazyLock<Script> = LazyLock::new(|| {
+/// Refreshes a session's expiry: makes it end `ARGV[2]` ms from now (`ARGV[1]`, Unix ms)
+/// and records that end in `#x`. Returns 1, or 0 when the session is gone (`PEXPIRE` never
+/// creates a key).
+pub(crate) static TOUCH: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
-local key = KEYS[1]
-local pttl = redis.call('PTTL', key)
-if pttl == -2 then return false end
-local fields = redis.pcall('HGETALL', key)
-if fields.err then return {-1, pttl, {}} end
-if ARGV[2] ~= '1' then return {0, pttl, fields} end
-local idle, untl
-for i = 1, #fields, 2 do
-  local f = fields[i]
-  if f == '#i' then idle = tonumber(fields[i + 1])
-  elseif f == '#u' then untl = tonumber(fields[i + 1]) end
-end
-if not idle and not untl then return {0, pttl, fields} end
-local want = idle
-if untl then
-  local cap = untl - tonumber(ARGV[1])
-  if not want or cap < want then want = cap end
-end
-if want <= 0 then
-  redis.call('DEL', key)
-  return false
-end
-if pttl == -1 or (idle and want - pttl > idle / 100) then
-  redis.call('PEXPIRE', key, string.format('%d', want))
-  return {1, want, fields}
-end
-return {0, pttl, fields}
+if redis.call('PEXPIRE', KEYS[1], ARGV[2]) == 0 then return 0 end
+redis.pcall('HSET', KEYS[1], '#x', string.format('%d', tonumber(ARGV[1]) + tonumber(ARGV[2])))
+return 1
 ",
     )
 });
@@ -57,24 +29,26 @@ return {0, pttl, fields}
 /// `KEYS[1]`: the session. `ARGV`: 1 now (Unix ms); 2 the mode: `p` only if present, `c`
 /// create from these changes when absent, `m` report an absent session (0), `n` create
 /// only (0 when present), `v` only if `#n` equals `ARGV[3]`; 3 that count; 4 `1` to delete
-/// every value first (a flush); 5 `1` to write the meta fields 6 to 9 (`#e`, `#i`, `#u`,
-/// `#c`; empty removes) besides on creation; 10 the number `n` of fields to set; then `n`
-/// field/value pairs; then the fields to delete.
+/// every value first (a flush); 5 `1` to write the meta fields 6 to 8 (`#e`, `#i`, `#u`;
+/// empty removes) besides on creation; 9 `#c` for a creation; 10 the number `n` of fields to
+/// set; then `n` field/value pairs; then the fields to delete.
 ///
-/// Returns 1 when written, 0 when not (see the mode), minus the version when the record has a newer layout
-/// (nothing written). A key that does not hold a session of this layout counts as absent,
-/// and is replaced when the mode creates. The record then ends `min(#i, #u - now)` from now,
-/// from the meta fields as they stand after the write (deleted when that is not positive).
+/// Returns 1 when written, 0 when not (see the mode), minus the version when the record has
+/// a newer layout (nothing written). A key that does not hold a session of this layout
+/// counts as absent, and is replaced when the mode creates. The record then ends
+/// `min(#i, #u - now)` from now, from the meta fields as they stand after the write (it is
+/// deleted when that is not positive), and `#x` says when.
 pub(crate) static MERGE: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
 local key = KEYS[1]
 local mode = ARGV[2]
+local now = tonumber(ARGV[1])
 local state = 'missing'
-local v = redis.pcall('HGET', key, '#v')
-if type(v) == 'table' then state = 'foreign'
-elseif v then
-  local n = tonumber(v)
+local stored = redis.pcall('HMGET', key, '#v', '#i', '#u', '#n')
+if stored.err then state = 'foreign'
+elseif stored[1] then
+  local n = tonumber(stored[1])
   if n == 2 then state = 'live'
   elseif n and n > 2 then return -n
   else state = 'foreign' end
@@ -82,18 +56,35 @@ elseif redis.call('EXISTS', key) == 1 then state = 'foreign' end
 
 if state == 'live' then
   if mode == 'n' then return 0 end
-  if mode == 'v' and (redis.call('HGET', key, '#n') or '0') ~= ARGV[3] then return 0 end
+  if mode == 'v' and (stored[4] or '0') ~= ARGV[3] then return 0 end
 elseif mode == 'c' or mode == 'n' then
   if state == 'foreign' then redis.call('DEL', key) end
 else
   return 0
 end
 local creating = state ~= 'live'
+local meta = creating or ARGV[5] == '1'
 
-local function batched(command, list, from, to)
-  local i = from
-  while i <= to do
-    local j = math.min(i + 511, to)
+local idle, untl
+if meta then
+  idle, untl = tonumber(ARGV[7]), tonumber(ARGV[8])
+else
+  idle, untl = tonumber(stored[2]), tonumber(stored[3])
+end
+local want = idle
+if untl then
+  local cap = untl - now
+  if not want or cap < want then want = cap end
+end
+if not want or want <= 0 then
+  redis.call('DEL', key)
+  return 1
+end
+
+local function batched(command, list)
+  local i = 1
+  while i <= #list do
+    local j = math.min(i + 511, #list)
     redis.call(command, key, unpack(list, i, j))
     i = j + 1
   end
@@ -104,43 +95,31 @@ if ARGV[4] == '1' and not creating then
   for _, f in ipairs(redis.call('HKEYS', key)) do
     if string.byte(f, 1) == 46 then doomed[#doomed + 1] = f end
   end
-  batched('HDEL', doomed, 1, #doomed)
+  batched('HDEL', doomed)
 end
-local meta = creating or ARGV[5] == '1'
+local writes = 1
+if not creating then writes = (tonumber(stored[4]) or 0) + 1 end
+local set = {'#x', string.format('%d', now + want), '#n', string.format('%d', writes)}
+local del = {}
+if creating then
+  set[#set + 1] = '#v'; set[#set + 1] = '2'
+  if ARGV[9] ~= '' then set[#set + 1] = '#c'; set[#set + 1] = ARGV[9] end
+end
 if meta then
-  local set, del, names = {}, {}, {'#e', '#i', '#u'}
-  if creating then
-    set = {'#v', '2'}
-    if ARGV[9] ~= '' then set[3] = '#c'; set[4] = ARGV[9] end
-  end
+  local names = {'#e', '#i', '#u'}
   for j = 1, 3 do
-    if ARGV[5 + j] == '' then del[#del + 1] = names[j]
-    else set[#set + 1] = names[j]; set[#set + 1] = ARGV[5 + j] end
+    if ARGV[5 + j] ~= '' then
+      set[#set + 1] = names[j]; set[#set + 1] = ARGV[5 + j]
+    elseif not creating then
+      del[#del + 1] = names[j]
+    end
   end
-  batched('HSET', set, 1, #set)
-  if not creating then batched('HDEL', del, 1, #del) end
 end
 local first_delete = 11 + 2 * tonumber(ARGV[10])
-batched('HSET', ARGV, 11, first_delete - 1)
-batched('HDEL', ARGV, first_delete, #ARGV)
-redis.call('HINCRBY', key, '#n', 1)
-
-local idle, untl
-if meta then
-  idle, untl = tonumber(ARGV[7]), tonumber(ARGV[8])
-else
-  local stored = redis.call('HMGET', key, '#i', '#u')
-  idle, untl = tonumber(stored[1]), tonumber(stored[2])
-end
-local want = idle
-if untl then
-  local cap = untl - tonumber(ARGV[1])
-  if not want or cap < want then want = cap end
-end
-if not want or want <= 0 then
-  redis.call('DEL', key)
-  return 1
-end
+for i = 11, first_delete - 1 do set[#set + 1] = ARGV[i] end
+for i = first_delete, #ARGV do del[#del + 1] = ARGV[i] end
+batched('HSET', set)
+batched('HDEL', del)
 redis.call('PEXPIRE', key, string.format('%d', want))
 return 1
 ",

@@ -13,7 +13,7 @@ use crate::config::Topology;
 use crate::conn::{Failure, Op};
 use crate::layout::{self, meta_args, value_field};
 use crate::read::{self, now_millis};
-use crate::scripts::{CLAIM, MERGE, RENAME, RESTORE, UNCLAIM};
+use crate::scripts::{CLAIM, MERGE, RENAME, RESTORE, TOUCH, UNCLAIM};
 
 /// How long a moving key outlives a move on a cluster that was interrupted: long enough
 /// for the move's second half, or its undoing, to find it.
@@ -193,20 +193,20 @@ pub(crate) async fn replace(
     write.run(backend, sid, "write session").await
 }
 
-/// Makes the live session end `lifetime.ttl()` from now (`PEXPIRE` never creates a key).
+/// Makes the live session end `lifetime.ttl()` from now; never creates it.
 pub(crate) async fn touch(backend: &Backend, sid: &str, lifetime: &Lifetime) -> Result<bool> {
-    let key = backend.keys.session(sid);
     let millis = u64::try_from(lifetime.ttl().as_millis()).unwrap_or(u64::MAX);
     if millis == 0 {
         // Its hard end has passed: it is over.
         destroy(backend, sid).await?;
         return Ok(false);
     }
-    let mut cmd = deadpool_redis::redis::cmd("PEXPIRE");
-    cmd.arg(&key).arg(millis);
+    let key = backend.keys.session(sid);
+    let mut invocation = TOUCH.prepare_invoke();
+    invocation.key(&key).arg(now_millis()).arg(millis);
     let reply = backend
         .redis
-        .run("refresh session", Op::Command(&cmd))
+        .run("refresh session", Op::Script(&invocation))
         .await?;
     Ok(matches!(reply, Value::Int(1)))
 }

@@ -90,6 +90,11 @@ impl RedisFailure {
         RedisFailure { target, failure }
     }
 
+    /// True when the server refused the command because the key holds another type.
+    pub(crate) fn is_wrong_type(&self) -> bool {
+        matches!(&self.failure, Failure::Redis(error) if error.code() == Some("WRONGTYPE"))
+    }
+
     /// True when the server was down, unreachable or too slow (rather than answering with
     /// an error).
     pub fn is_unreachable(&self) -> bool {
