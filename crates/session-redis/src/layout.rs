@@ -131,6 +131,9 @@ impl std::fmt::Display for Unreadable {
     }
 }
 
+/// A hash's fields as `(field, value)` pairs.
+pub(crate) type Fields = Vec<(Vec<u8>, Vec<u8>)>;
+
 /// A stored session as read: its data, its write counter, and when it ends (`None`:
 /// unknown, as for a record read as empty).
 pub(crate) struct Decoded {
@@ -143,7 +146,7 @@ pub(crate) struct Decoded {
 /// bytes: an unreadable record is logged and read as an empty session; a record of a newer
 /// layout is [`Error::NewerFormat`] (the request fails and nothing is overwritten).
 pub(crate) fn decode(
-    fields: std::result::Result<Vec<(Vec<u8>, Vec<u8>)>, Unreadable>,
+    fields: std::result::Result<Fields, Unreadable>,
     engine: &'static str,
     sid: &str,
 ) -> Result<Decoded> {
@@ -176,7 +179,7 @@ impl From<Unreadable> for Parse {
     }
 }
 
-fn parse_fields(fields: Vec<(Vec<u8>, Vec<u8>)>) -> std::result::Result<Decoded, Parse> {
+fn parse_fields(fields: Fields) -> std::result::Result<Decoded, Parse> {
     let mut data = SessionData::new();
     let (mut version, mut created, mut expiry, mut writes, mut expires) =
         (None, None, None, 0, None);

@@ -12,7 +12,7 @@ use session_core::{Error, Result};
 
 use crate::backend::Backend;
 use crate::conn::{Failure, Op, RedisFailure};
-use crate::layout::{self, Unreadable};
+use crate::layout::{self, Fields, Unreadable};
 
 /// Now, in Unix milliseconds, as the scripts compare it with a hard end.
 pub(crate) fn now_millis() -> u64 {
@@ -65,7 +65,7 @@ pub(crate) struct Record {
     /// Milliseconds left; -1 for no expiry.
     pttl: i64,
     /// The hash's fields, or why there are none.
-    pub(crate) fields: std::result::Result<Vec<(Vec<u8>, Vec<u8>)>, Unreadable>,
+    pub(crate) fields: std::result::Result<Fields, Unreadable>,
 }
 
 impl Record {
@@ -108,7 +108,7 @@ pub(crate) fn record(reply: Value) -> std::result::Result<Option<Record>, Failur
 }
 
 /// A hash as `[field, value, …]` (RESP2) or a map (RESP3), as pairs.
-fn pairs(value: Value) -> Option<Vec<(Vec<u8>, Vec<u8>)>> {
+fn pairs(value: Value) -> Option<Fields> {
     let bulk = |field, value| match (field, value) {
         (Value::BulkString(field), Value::BulkString(value)) => Some((field, value)),
         _ => None,

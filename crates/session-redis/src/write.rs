@@ -249,7 +249,7 @@ pub(crate) async fn rename(
         return Ok(None);
     };
     let pttl = record.pttl();
-    let fields: Vec<(Vec<u8>, Vec<u8>)> = match &record.fields {
+    let fields: crate::layout::Fields = match &record.fields {
         Ok(fields) => fields
             .iter()
             .filter(|(f, _)| f.as_slice() != b"#p")
