@@ -53,6 +53,12 @@ impl RedisProvider {
         self.rows.backend().redis.engine()
     }
 
+    /// The backend, for its [`RowBackend`](session_core::row::RowBackend) calls (tools,
+    /// tests).
+    pub fn backend(&self) -> &Backend {
+        self.rows.backend()
+    }
+
     /// The key under which session `sid` is stored.
     pub fn session_key(&self, sid: &str) -> String {
         self.rows.backend().keys.session(sid)

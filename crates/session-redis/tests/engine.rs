@@ -57,6 +57,7 @@ on_each_topology!(
     a_foreign_value_under_the_key_reads_as_empty_and_is_replaced,
     foreign_value
 );
+on_each_topology!(the_row_backend_calls_keep_their_contract, row_backend);
 
 /// 100 requests on one session at once, each setting a key of its own, on a pool of 8:
 /// every key is there afterwards (the merge script applies each change set atomically).
@@ -307,4 +308,68 @@ async fn every_config_form_reaches_the_server() {
             "{config}"
         );
     }
+}
+
+/// The compare-and-set half of `RowBackend`, which `RowProvider` does not need (it merges on
+/// the server) but which the contract has: create only once, replace only the version read,
+/// touch and rename never create.
+async fn row_backend(target: Target) {
+    use session_core::row::RowBackend;
+    use session_core::{Lifetime, ProviderInit, SessionData};
+    use session_redis::RedisProvider;
+
+    let prefix = common::unique_prefix("row");
+    let config = ManagerConfig {
+        provider_config: target.config(&prefix, ""),
+        ..ManagerConfig::default()
+    };
+    let provider = RedisProvider::connect(&ProviderInit::new(target.topology.engine(), &config))
+        .await
+        .unwrap();
+    let rows = provider.backend();
+    let life = Lifetime::sliding(Duration::from_secs(60));
+    let mut data = SessionData::new();
+    data.insert("a", session_core::encode_value("a", &1).unwrap());
+    let sid = "0123456789abcdef0123456789abcdef";
+    assert!(rows.create(sid, &data.encode(), &life).await.unwrap());
+    assert!(
+        !rows.create(sid, &data.encode(), &life).await.unwrap(),
+        "created twice"
+    );
+    let (fetched, version) = rows.fetch(sid).await.unwrap().expect("the created record");
+    assert_eq!(fetched.get("a"), data.get("a"));
+    data.insert("b", session_core::encode_value("b", &2).unwrap());
+    data.remove("a");
+    assert!(rows
+        .replace(sid, &version, &data.encode(), &life)
+        .await
+        .unwrap());
+    assert!(
+        !rows
+            .replace(sid, &version, &data.encode(), &life)
+            .await
+            .unwrap(),
+        "a stale version replaced the record"
+    );
+    let (now, _) = rows.fetch(sid).await.unwrap().unwrap();
+    assert_eq!((now.get("a"), now.get("b")), (None, data.get("b")));
+    assert!(rows.touch(sid, &life).await.unwrap());
+    assert!(rows.exists(sid).await.unwrap());
+    rows.destroy(sid).await.unwrap();
+    assert!(!rows.exists(sid).await.unwrap());
+    assert!(
+        !rows.touch(sid, &life).await.unwrap(),
+        "touch reported a gone record"
+    );
+    let other = "fedcba9876543210fedcba9876543210";
+    assert!(rows.rename(sid, other).await.unwrap().is_none());
+    assert!(
+        !target.exists(&session_key(&prefix, sid)).await,
+        "touch re-created a record"
+    );
+    assert!(
+        !target.exists(&session_key(&prefix, other)).await,
+        "rename created a record"
+    );
+    assert_eq!(rows.delete_expired().await.unwrap(), 0);
 }

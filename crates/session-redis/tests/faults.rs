@@ -114,6 +114,27 @@ async fn a_stopped_server_fails_fast_and_a_restarted_one_works() {
     .unwrap();
     let sid = store(&manager, "user", "asta").await;
 
+    // A wrong password: refused, and the error does not quote it.
+    let wrong = format!("redis://:{PASSWORD}-wrong@{addr}/?connect_timeout=1s");
+    let manager_wrong = Manager::new(
+        "redis",
+        ManagerConfig {
+            provider_config: wrong,
+            ..ManagerConfig::default()
+        },
+    )
+    .await
+    .unwrap();
+    let err = manager_wrong
+        .session_start(&cookie_request(&sid))
+        .await
+        .expect_err("a wrong password was accepted");
+    let message = check_error(&err, "redis", &addr);
+    assert!(
+        !message.contains("-wrong"),
+        "the password leaked: {message}"
+    );
+
     let mut server = blocking(move || {
         server.stop();
         server
