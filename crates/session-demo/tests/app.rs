@@ -277,7 +277,12 @@ async fn the_postgres_engine_serves_the_demo() {
 /// The `host:port` of the Redis server `REDIS_URL` names.
 fn redis_addr() -> Option<String> {
     let url = server_url("redis", "REDIS_URL")?;
-    Some(url.trim_start_matches("redis://").split(['/', '?']).next()?.to_owned())
+    Some(
+        url.trim_start_matches("redis://")
+            .split(['/', '?'])
+            .next()?
+            .to_owned(),
+    )
 }
 
 #[tokio::test]
