@@ -23,13 +23,17 @@ use session_memcache as _;
 use session_memory as _;
 use session_mysql as _;
 use session_postgres as _;
+use session_redis as _;
+
+pub mod raw_redis;
 
 /// A secret for the cookie engine's benchmarks, 32 random bytes as base64 (never use a
 /// published key in an app: make your own with `openssl rand -base64 32`).
 pub const BENCH_COOKIE_KEYS: &str = r#"{"keys":["eSNgJVfPEadNRWz+HkCTUsgWN1hnZ+qt9NT/OfYvN+Q="]}"#;
 
-/// The embedded engines with their benchmark configuration, plus the engines whose servers
-/// the environment names (`MYSQL_URL`, `POSTGRES_URL`, `MEMCACHE_SERVERS`, as
+/// The embedded engines with their benchmark configuration, plus the server engines whose
+/// servers the environment names (`MYSQL_URL`, `POSTGRES_URL`, `MEMCACHE_SERVERS`,
+/// `REDIS_URL`, as
 /// `cargo xtask bench` sets).
 pub fn engines(file_dir: &std::path::Path) -> Vec<(&'static str, String)> {
     let mut engines = vec![
@@ -41,6 +45,7 @@ pub fn engines(file_dir: &std::path::Path) -> Vec<(&'static str, String)> {
         ("mysql", "MYSQL_URL"),
         ("postgres", "POSTGRES_URL"),
         ("memcache", MEMCACHE_SERVERS),
+        ("redis", "REDIS_URL"),
     ] {
         match std::env::var(var) {
             Ok(url) if !url.is_empty() => engines.push((engine, url)),

@@ -41,6 +41,7 @@ use session_memcache as _;
 use session_memory as _;
 use session_mysql as _;
 use session_postgres as _;
+use session_redis as _;
 
 /// Where the demo looks for its configuration when `--config` is not given.
 pub const DEFAULT_CONFIG: &str = "conf/app.conf";

@@ -190,9 +190,11 @@ impl<B: RowBackend> Persist for Rows<B> {
     }
 
     fn touch_not_due(&self, token: &Self::Token, lifetime: &Lifetime) -> Option<SystemTime> {
+        // A load that refreshed the record reports it written (`persist`), so the cookie
+        // follows; otherwise the 1 % rule.
         let left = token.left();
-        let due = matches!(token.ttl, Ttl::Left(_)) && lifetime.refresh_due(left);
-        (!due).then(|| SystemTime::now() + left)
+        let not_due = matches!(token.ttl, Ttl::Left(_)) && !lifetime.refresh_due(left);
+        not_due.then(|| SystemTime::now() + left)
     }
 
     async fn persist(
@@ -203,9 +205,17 @@ impl<B: RowBackend> Persist for Rows<B> {
         match release.write {
             Write::Changes(changes) => self.write_changes(&release, changes).await,
             Write::Touch => {
-                // Reached when the refresh is due (see `touch_not_due`) or the session was
-                // created in this request. A session destroyed or expired meanwhile stays
-                // gone: a request that changed nothing has nothing to bring back.
+                if let Some(token) = release.loaded {
+                    if let Ttl::Refreshed(_) = token.ttl {
+                        // The load refreshed the record: this request did write its expiry.
+                        let expires = SystemTime::now() + token.left();
+                        return Ok(Released::Stored { expires });
+                    }
+                }
+                // Otherwise reached when the refresh is due (see `touch_not_due`) or the
+                // session was created in this request. A session destroyed or expired
+                // meanwhile stays gone: a request that changed nothing has nothing to bring
+                // back.
                 Ok(if self.0.touch(release.sid, &release.lifetime).await? {
                     stored(&release.lifetime)
                 } else {
