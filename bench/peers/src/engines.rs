@@ -21,9 +21,11 @@ use session_file as _;
 use session_memory as _;
 use session_mysql as _;
 use session_postgres as _;
+use session_redis as _;
+use session_memcache as _;
 
-/// A 32-byte secret for the cookie engine (a benchmark's own; never use a fixed key).
-pub const COOKIE_KEYS: &str = r#"{"keys":["peers-benchmark-secret-0123456789abcd"]}"#;
+/// 32 random bytes as base64 (made with `openssl rand -base64 32`; never reuse a published key).
+pub const COOKIE_KEYS: &str = r#"{"keys":["VB8VOi9+h9KAW605G+Fnq9AmlU9ZEw90WAKJu0H1HxE="]}"#;
 
 /// Where an engine's `providerConfig` comes from.
 #[derive(Debug, Clone, Copy)]
