@@ -195,6 +195,7 @@
 #![warn(missing_docs)]
 
 mod backend;
+mod cache;
 mod config;
 mod conn;
 mod count;
@@ -202,13 +203,16 @@ mod layout;
 mod provider;
 mod read;
 mod scripts;
+mod slots;
 mod write;
 
 use std::sync::Arc;
 
 pub use backend::Backend;
+pub use cache::ClientCacheStats;
 pub use config::{
-    Address, RedisConfig, Topology, DEFAULT_MASTER_NAME, DEFAULT_POOL_SIZE, DEFAULT_PREFIX,
+    Address, ClientCacheConfig, RedisConfig, Topology, DEFAULT_CACHE_BYTES, DEFAULT_CACHE_ENTRIES,
+    DEFAULT_MASTER_NAME, DEFAULT_POOL_SIZE, DEFAULT_PREFIX,
 };
 pub use conn::RedisFailure;
 pub use deadpool_redis::redis;
