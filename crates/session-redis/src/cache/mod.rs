@@ -163,7 +163,10 @@ impl ClientCache {
         (stats.entries, stats.bytes) = self.store.usage();
         (stats.max_entries, stats.max_bytes) = self.store.bounds();
         let trackers = self.routes.trackers();
-        stats.tracking_clients = trackers.iter().filter_map(|t| t.client_id()).collect();
+        stats.tracking_clients = trackers
+            .iter()
+            .filter_map(|t| Some((t.addr().to_owned(), t.client_id()?)))
+            .collect();
         stats.tracking = !trackers.is_empty() && stats.tracking_clients.len() == trackers.len();
         stats
     }

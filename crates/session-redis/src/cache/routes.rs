@@ -194,6 +194,11 @@ impl Cluster {
         {
             gone.retire();
         }
+        // Every master's connection is made now, in the background, rather than by the
+        // first read of each.
+        for tracker in &table.trackers {
+            tracker.live();
+        }
         *self.table.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(table);
     }
 }

@@ -59,9 +59,9 @@ pub struct ClientCacheStats {
     /// True when every tracking connection the cache knows of is live: one for a single
     /// server, one per master of a cluster (false before the first read has set them up).
     pub tracking: bool,
-    /// The `CLIENT ID` of each live tracking connection (each is also named
-    /// `session-redis-cache` in `CLIENT LIST`).
-    pub tracking_clients: Vec<i64>,
+    /// Each live tracking connection: the server (`host:port`) and its `CLIENT ID` there
+    /// (each is also named `session-redis-cache` in `CLIENT LIST`).
+    pub tracking_clients: Vec<(String, i64)>,
 }
 
 impl ClientCacheStats {

@@ -33,8 +33,10 @@ pub(crate) const VALUE_OVERHEAD: usize = 64;
 
 /// The most shards: enough that two cores rarely wait on each other's lock.
 const MAX_SHARDS: usize = 16;
-/// Each shard holds at least this many entries (fewer shards for a small cache).
+/// Each shard holds at least this many entries and bytes (fewer shards for a small cache),
+/// so that a session of up to 1/16 of the bytes bound, or of 1 MiB, fits in its shard.
 const MIN_SHARD_ENTRIES: usize = 64;
+const MIN_SHARD_BYTES: usize = 1 << 20;
 
 /// The epoch of a tracking connection while it is live; 0 while there is none. An entry
 /// is good only while its origin's epoch is the one it was read in.
@@ -111,7 +113,9 @@ pub(crate) struct Store {
 impl Store {
     /// A store for at most `max_entries` sessions and `max_bytes` bytes.
     pub(crate) fn new(max_entries: usize, max_bytes: usize) -> Self {
-        let count = (max_entries / MIN_SHARD_ENTRIES).clamp(1, MAX_SHARDS);
+        let count = (max_entries / MIN_SHARD_ENTRIES)
+            .min(max_bytes / MIN_SHARD_BYTES)
+            .clamp(1, MAX_SHARDS);
         Store {
             shards: (0..count).map(|_| Mutex::default()).collect(),
             spread: Spread(std::hash::RandomState::new()),

@@ -190,7 +190,7 @@ impl Tracker {
     }
 
     /// A push message of the connection of `epoch`, handled as it arrives.
-    fn on_push(&self, epoch: u64, push: PushInfo) {
+    fn on_push(self: &Arc<Self>, epoch: u64, push: PushInfo) {
         let Some(store) = self.store.upgrade() else {
             return;
         };
@@ -214,9 +214,9 @@ impl Tracker {
         }
     }
 
-    /// The connection of `epoch` is gone: flush what it covered; the next read makes a new
-    /// one.
-    pub(crate) fn lost(&self, epoch: u64) {
+    /// The connection of `epoch` is gone: flush what it covered, and make a new one (in the
+    /// background; reads bypass the cache until it is ready).
+    pub(crate) fn lost(self: &Arc<Self>, epoch: u64) {
         let mut state = self.state();
         match &mut *state {
             State::Live { epoch: e, .. } if *e == epoch => {
@@ -235,6 +235,9 @@ impl Tracker {
             Counters::add(&store.counters.flushes);
         }
         tracing::warn!(engine = self.engine, server = %self.addr, "client-side cache: tracking connection lost; its entries are flushed and reads bypass the cache until it is back");
+        if tokio::runtime::Handle::try_current().is_ok() {
+            self.live();
+        }
     }
 
     /// This server is no longer a master the cache uses: close its connection and flush
@@ -249,7 +252,7 @@ impl Tracker {
 
     /// A read on the connection of `epoch` failed with `error`: a dead connection counts as
     /// lost.
-    pub(crate) fn failed(&self, epoch: u64, error: &RedisError) {
+    pub(crate) fn failed(self: &Arc<Self>, epoch: u64, error: &RedisError) {
         if error.is_unrecoverable_error() || crate::conn::is_connection_lost(error) {
             self.lost(epoch);
         }
