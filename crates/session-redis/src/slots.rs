@@ -79,7 +79,9 @@ pub(crate) fn of(key: &[u8]) -> u16 {
         .position(|b| *b == b'{')
         .and_then(|open| {
             let rest = &key[open + 1..];
-            rest.iter().position(|b| *b == b'}').map(|close| &rest[..close])
+            rest.iter()
+                .position(|b| *b == b'}')
+                .map(|close| &rest[..close])
         })
         .filter(|tag| !tag.is_empty())
         .unwrap_or(key);

@@ -110,7 +110,11 @@ async fn entries_never_outlive_their_key(topology: Topology) {
     };
     let (a, b, prefix) = pair(&target, "ttl", ON).await;
     // A fixed end, so that no read is due to refresh it.
-    let session = a.manager.session_start(&http::Request::new(())).await.unwrap();
+    let session = a
+        .manager
+        .session_start(&http::Request::new(()))
+        .await
+        .unwrap();
     session.set("user", "astaxie").await.unwrap();
     let end = SystemTime::now() + Duration::from_millis(1500);
     session
@@ -133,9 +137,7 @@ async fn entries_never_outlive_their_key(topology: Topology) {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     // …and never after it, whether or not the server has expired the key yet.
-    let wait = ends
-        .duration_since(SystemTime::now())
-        .unwrap_or_default();
+    let wait = ends.duration_since(SystemTime::now()).unwrap_or_default();
     tokio::time::sleep(wait + Duration::from_millis(2)).await;
     let hits = b.stats().hits;
     // The server may keep the key a few milliseconds past `#x` (its TTL was set after the
@@ -145,13 +147,21 @@ async fn entries_never_outlive_their_key(topology: Topology) {
     assert_eq!(stats.hits, hits, "served from the cache past the key's end");
     assert!(stats.expired + stats.invalidations >= 1, "{stats:?}");
     assert!(
-        common::eventually(Duration::from_secs(2), async || b.user(&sid).await.is_none()).await,
+        common::eventually(Duration::from_secs(2), async || b
+            .user(&sid)
+            .await
+            .is_none())
+        .await,
         "the session outlived its end"
     );
     println!(
         "{}: entry dropped at its end by {}",
         topology.engine(),
-        if stats.expired > 0 { "the #x bound" } else { "the server's expiry invalidation" }
+        if stats.expired > 0 {
+            "the #x bound"
+        } else {
+            "the server's expiry invalidation"
+        }
     );
 }
 
@@ -168,9 +178,14 @@ async fn kill_tracking(b: &Instance) -> usize {
                 .find(|l| l.starts_with(&format!("id={id} ")))
                 .unwrap_or_else(|| panic!("client {id} not in CLIENT LIST of {server}"));
             assert!(line.contains(" name=session-redis-cache "), "{line}");
-            let flags = line.split(' ').find_map(|f| f.strip_prefix("flags=")).unwrap();
+            let flags = line
+                .split(' ')
+                .find_map(|f| f.strip_prefix("flags="))
+                .unwrap();
             assert!(flags.contains('t'), "tracking is not on: {line}");
-            let killed = conn.call(&["CLIENT", "KILL", "ID", &id.to_string()]).unwrap();
+            let killed = conn
+                .call(&["CLIENT", "KILL", "ID", &id.to_string()])
+                .unwrap();
             assert_eq!(killed, Reply::Integer(1), "{line}");
         }
         clients.len()
@@ -191,22 +206,38 @@ async fn a_killed_tracking_connection_flushes_and_bypasses(topology: Topology) {
     let killed = kill_tracking(&b).await;
     // A's change reaches no tracking connection of B: only the flush keeps B right.
     a.set_user(&sid, "asta").await;
-    within_delivery("the lost connection", || b.stats().flushes >= stats.flushes + killed as u64).await;
+    within_delivery("the lost connection", || {
+        b.stats().flushes >= stats.flushes + killed as u64
+    })
+    .await;
     let noticed = began.elapsed();
     assert_eq!(b.stats().entries, 0, "entries kept without tracking");
     // The next read goes to the server: the uncached way, or on a new tracking connection
     // if it is already back (it is remade at once, in the background).
     let before = b.stats();
-    assert_eq!(b.user(&sid).await.as_deref(), Some("asta"), "a stale copy served");
+    assert_eq!(
+        b.user(&sid).await.as_deref(),
+        Some("asta"),
+        "a stale copy served"
+    );
     let after = b.stats();
-    assert_eq!(after.hits, before.hits, "served from the cache after the flush");
-    assert_eq!(after.bypassed + after.misses, before.bypassed + before.misses + 1);
+    assert_eq!(
+        after.hits, before.hits,
+        "served from the cache after the flush"
+    );
+    assert_eq!(
+        after.bypassed + after.misses,
+        before.bypassed + before.misses + 1
+    );
     // Tracking comes back, with a new connection, and the cache works again.
     assert_eq!(b.until_cached(&sid).await, "asta");
     let stats = b.stats();
     assert!(stats.tracking, "{stats:?}");
     a.set_user(&sid, "again").await;
-    within_delivery("the new connection", || b.stats().invalidations > stats.invalidations).await;
+    within_delivery("the new connection", || {
+        b.stats().invalidations > stats.invalidations
+    })
+    .await;
     assert_eq!(b.user(&sid).await.as_deref(), Some("again"));
     println!(
         "{}: killed tracking connection: cache flushed {noticed:?} after CLIENT KILL was sent",
@@ -232,15 +263,28 @@ async fn lost_conditional_writes_leave_no_copy(topology: Topology) {
     // A lost compare-and-set changes nothing on the server, which sends nothing: B's own
     // write must drop its copy, and the next read goes to the server.
     let stale = cached.version + 100;
-    assert!(!rows_b.replace(&sid, &stale, &value(1).encode(), &life).await.unwrap());
+    assert!(!rows_b
+        .replace(&sid, &stale, &value(1).encode(), &life)
+        .await
+        .unwrap());
     let misses = b.stats().misses;
     rows_b.load(&sid).await.unwrap().unwrap();
-    assert_eq!(b.stats().misses, misses + 1, "the copy outlived B's lost write");
+    assert_eq!(
+        b.stats().misses,
+        misses + 1,
+        "the copy outlived B's lost write"
+    );
 
     // B replaces what it read after A changed it: B loses, and then reads A's state.
     let read = rows_b.load(&sid).await.unwrap().unwrap();
-    assert!(rows_a.replace(&sid, &read.version, &value(2).encode(), &life).await.unwrap());
-    assert!(!rows_b.replace(&sid, &read.version, &value(3).encode(), &life).await.unwrap());
+    assert!(rows_a
+        .replace(&sid, &read.version, &value(2).encode(), &life)
+        .await
+        .unwrap());
+    assert!(!rows_b
+        .replace(&sid, &read.version, &value(3).encode(), &life)
+        .await
+        .unwrap());
     let now = rows_b.load(&sid).await.unwrap().unwrap();
     assert_eq!(now.data.get("user"), value(2).get("user"));
     // B's merge only-if-present after A's destroy: gone, and B says so.
@@ -251,9 +295,15 @@ async fn lost_conditional_writes_leave_no_copy(topology: Topology) {
         changes.set("user", session_core::encode_value("user", &4u64).unwrap());
         changes
     };
-    let written = rows_b.merge(&sid, &changes, &value(4), &life, true).await.unwrap();
+    let written = rows_b
+        .merge(&sid, &changes, &value(4), &life, true)
+        .await
+        .unwrap();
     assert_eq!(written, Some(false));
-    assert!(rows_b.load(&sid).await.unwrap().is_none(), "a destroyed session read");
+    assert!(
+        rows_b.load(&sid).await.unwrap().is_none(),
+        "a destroyed session read"
+    );
 }
 
 async fn racing_reads_never_install_a_stale_copy(topology: Topology) {
@@ -291,7 +341,11 @@ async fn racing_reads_never_install_a_stale_copy(topology: Topology) {
     // Once the last invalidation is in, B serves the last value, and keeps doing so.
     let deadline = Instant::now() + Duration::from_secs(2);
     while b.user(&sid).await.as_deref() != Some("200") {
-        assert!(Instant::now() < deadline, "a stale copy stayed: {:?}", b.stats());
+        assert!(
+            Instant::now() < deadline,
+            "a stale copy stayed: {:?}",
+            b.stats()
+        );
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     for _ in 0..20 {

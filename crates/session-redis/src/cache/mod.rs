@@ -115,7 +115,10 @@ impl ClientCache {
         let Some(route) = self.routes.route(backend, key).await else {
             return bypass();
         };
-        let Some(ticket) = self.store.begin(key, &route.tracker.origin, route.live.epoch) else {
+        let Some(ticket) = self
+            .store
+            .begin(key, &route.tracker.origin, route.live.epoch)
+        else {
             return bypass();
         };
         let read = tracker::hgetall(route.live.conn.clone(), key);

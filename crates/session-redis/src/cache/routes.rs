@@ -154,7 +154,9 @@ impl Cluster {
             return;
         }
         *last = Some(Instant::now());
-        let ranges = match slots::ranges(backend, "find the masters for the client-side cache").await {
+        let ranges = match slots::ranges(backend, "find the masters for the client-side cache")
+            .await
+        {
             Ok(ranges) => ranges,
             Err(error) => {
                 tracing::warn!(engine = self.engine, %error, "client-side cache: cannot read the cluster's slots; reads bypass the cache");
@@ -174,7 +176,9 @@ impl Cluster {
                     let tracker = match old.trackers.iter().find(|t| t.addr() == addr) {
                         Some(tracker) => Arc::clone(tracker),
                         None => match (self.node_info)(&range.host, range.port) {
-                            Some(info) => Tracker::new(info, self.timeouts, &self.store, self.engine),
+                            Some(info) => {
+                                Tracker::new(info, self.timeouts, &self.store, self.engine)
+                            }
                             None => continue,
                         },
                     };

@@ -135,7 +135,10 @@ impl Store {
     }
 
     /// The bytes an entry of `key` with `fields` counts for.
-    pub(crate) fn weigh<'a>(key: &str, fields: impl Iterator<Item = (&'a [u8], &'a [u8])>) -> usize {
+    pub(crate) fn weigh<'a>(
+        key: &str,
+        fields: impl Iterator<Item = (&'a [u8], &'a [u8])>,
+    ) -> usize {
         key.len()
             + ENTRY_OVERHEAD
             + fields
@@ -164,7 +167,12 @@ impl Store {
 
     /// A ticket to install what a read of `key` about to be sent on `origin` (live in
     /// `epoch`) returns; `None` while this instance writes the key.
-    pub(crate) fn begin<'a>(&'a self, key: &str, origin: &Arc<Origin>, epoch: u64) -> Option<Ticket<'a>> {
+    pub(crate) fn begin<'a>(
+        &'a self,
+        key: &str,
+        origin: &Arc<Origin>,
+        epoch: u64,
+    ) -> Option<Ticket<'a>> {
         if epoch == 0 || origin.epoch() != epoch {
             return None;
         }
@@ -216,7 +224,9 @@ impl Store {
             evicted += 1;
         }
         drop(shard);
-        self.counters.evictions.fetch_add(evicted, Ordering::Relaxed);
+        self.counters
+            .evictions
+            .fetch_add(evicted, Ordering::Relaxed);
         true
     }
 
@@ -237,15 +247,13 @@ impl Store {
             let mut shard = shard.lock().unwrap_or_else(|p| p.into_inner());
             shard.pending.clear();
             let mut freed = 0;
-            shard
-                .entries()
-                .retain(|_, entry| match origin {
-                    Some(origin) if !Arc::ptr_eq(origin, &entry.origin) => true,
-                    _ => {
-                        freed += entry.bytes;
-                        false
-                    }
-                });
+            shard.entries().retain(|_, entry| match origin {
+                Some(origin) if !Arc::ptr_eq(origin, &entry.origin) => true,
+                _ => {
+                    freed += entry.bytes;
+                    false
+                }
+            });
             shard.bytes -= freed;
         }
     }

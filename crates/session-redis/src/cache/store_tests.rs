@@ -76,7 +76,10 @@ fn own_writes_drop_the_copy_and_block_installs_until_done() {
     let before = store.begin("k", &live, 7).unwrap();
     let mark = store.writing("k".into());
     assert_eq!(cached_value(&store, "k"), None, "kept during our own write");
-    assert!(store.begin("k", &live, 7).is_none(), "a ticket during our write");
+    assert!(
+        store.begin("k", &live, 7).is_none(),
+        "a ticket during our write"
+    );
     assert!(!store.install(before, session(1, HOUR), 100));
     let nested = store.writing("k".into());
     drop(mark);
@@ -109,7 +112,10 @@ fn a_lost_connection_invalidates_what_it_covered_only() {
     let ticket = store.begin("a", &a, 5).unwrap();
     a.set(6);
     assert!(!store.install(ticket, session(1, HOUR), 100));
-    assert!(store.begin("a", &origin(0), 0).is_none(), "a ticket without tracking");
+    assert!(
+        store.begin("a", &origin(0), 0).is_none(),
+        "a ticket without tracking"
+    );
 }
 
 #[test]
@@ -130,8 +136,14 @@ fn bounds_hold_and_the_least_recent_goes_first() {
         fill(&bytes, &format!("k{i}"), &live, i, 300);
     }
     let (entries, used) = bytes.usage();
-    assert!(used <= 1000 && entries == 3, "{entries} entries, {used} bytes");
-    assert!(!fill(&bytes, "huge", &live, 1, 1001), "bigger than the whole cache");
+    assert!(
+        used <= 1000 && entries == 3,
+        "{entries} entries, {used} bytes"
+    );
+    assert!(
+        !fill(&bytes, "huge", &live, 1, 1001),
+        "bigger than the whole cache"
+    );
     assert_eq!(bytes.counters.evictions.load(Ordering::Relaxed), 7);
 }
 
@@ -145,7 +157,10 @@ fn large_caches_spread_over_shards_within_the_bounds() {
     let (entries, bytes) = store.usage();
     let (max_entries, max_bytes) = store.bounds();
     assert!(entries <= 10_000 && entries >= 9_000, "{entries}");
-    assert!(bytes <= max_bytes && max_entries <= 10_000, "{bytes} {max_entries}");
+    assert!(
+        bytes <= max_bytes && max_entries <= 10_000,
+        "{bytes} {max_entries}"
+    );
     assert_eq!(
         Store::weigh("k", [(&b"ab"[..], &b"cde"[..])].into_iter()),
         1 + ENTRY_OVERHEAD + 5 + VALUE_OVERHEAD

@@ -271,7 +271,8 @@ impl RedisConfig {
 impl RedisConfig {
     fn check_cache(&self) -> Result<(), String> {
         let cache = &self.client_cache;
-        let sized = cache.max_entries != DEFAULT_CACHE_ENTRIES || cache.max_bytes != DEFAULT_CACHE_BYTES;
+        let sized =
+            cache.max_entries != DEFAULT_CACHE_ENTRIES || cache.max_bytes != DEFAULT_CACHE_BYTES;
         if !cache.enabled && sized {
             return Err(
                 "client_cache_entries or client_cache_bytes is set but the cache is off: add \

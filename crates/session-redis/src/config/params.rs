@@ -120,7 +120,10 @@ fn switch(value: &str) -> Result<bool, String> {
 fn bytes(value: &str) -> Result<usize, String> {
     let lower = value.to_ascii_lowercase();
     let digits = lower.trim_end_matches(|c: char| c.is_ascii_alphabetic());
-    let shift = match lower[digits.len()..].trim_end_matches("ib").trim_end_matches('b') {
+    let shift = match lower[digits.len()..]
+        .trim_end_matches("ib")
+        .trim_end_matches('b')
+    {
         "" => 0,
         "k" => 10,
         "m" => 20,

@@ -16,8 +16,8 @@ use deadpool_redis::redis::{Cmd, Pipeline, RedisFuture, ScriptInvocation, Value}
 use session_core::{Error, Result};
 
 pub(crate) use build::connection_info;
-pub(crate) use failure::{is_connection_lost, Failure};
 pub use failure::RedisFailure;
+pub(crate) use failure::{is_connection_lost, Failure};
 use manager::{ClusterManager, Generation, NodeManager};
 
 use crate::config::Topology;

@@ -28,8 +28,8 @@ pub async fn instance(target: &Target, prefix: &str, extra: &str, secs: u64) -> 
     let provider = RedisProvider::connect(&ProviderInit::new(engine, &config))
         .await
         .expect("a provider on the test servers");
-    let manager = Manager::with_provider(engine, Arc::new(provider.clone()), config)
-        .expect("a manager");
+    let manager =
+        Manager::with_provider(engine, Arc::new(provider.clone()), config).expect("a manager");
     Instance { provider, manager }
 }
 
