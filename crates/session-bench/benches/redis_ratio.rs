@@ -36,7 +36,7 @@ fn main() {
         let sid = cookie.split_once('=').map(|(_, sid)| sid.to_owned()).expect("a session cookie");
         let (cached, provider) = cached_target(&url).await;
         // Warm: the tracking connection is made by the first read, in the background.
-        while provider.client_cache_stats().is_none_or(|s| s.hits == 0) {
+        while !provider.client_cache_stats().is_some_and(|s| s.hits > 0) {
             cached.read_only(&cookie).await.expect("a cached read");
             tokio::time::sleep(std::time::Duration::from_millis(10)).await;
         }

@@ -156,7 +156,7 @@ fn large_caches_spread_over_shards_within_the_bounds() {
     }
     let (entries, bytes) = store.usage();
     let (max_entries, max_bytes) = store.bounds();
-    assert!(entries <= 10_000 && entries >= 9_000, "{entries}");
+    assert!((9_000..=10_000).contains(&entries), "{entries}");
     assert!(
         bytes <= max_bytes && max_entries <= 10_000,
         "{bytes} {max_entries}"
