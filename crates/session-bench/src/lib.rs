@@ -82,6 +82,11 @@ impl Target {
         })
     }
 
+    /// A target on a manager made by the caller (e.g. on a provider it keeps a handle on).
+    pub fn with_manager(manager: Manager) -> Self {
+        Target { manager }
+    }
+
     /// Stores a session holding a user name and a counter; returns the `Cookie` header a
     /// browser would send back.
     pub async fn stored_session(&self) -> Result<String> {

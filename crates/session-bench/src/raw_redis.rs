@@ -88,6 +88,20 @@ return {pttl, fields}
         self.conn.clone().hgetall(&key).await
     }
 
+    /// The server's `total_commands_processed` (`INFO stats`): a difference of two calls
+    /// counts the commands in between plus the first `INFO` itself.
+    pub async fn total_commands(&self) -> RedisResult<u64> {
+        let info: String = redis::cmd("INFO")
+            .arg("stats")
+            .query_async(&mut self.conn.clone())
+            .await?;
+        Ok(info
+            .lines()
+            .find_map(|l| l.strip_prefix("total_commands_processed:"))
+            .and_then(|n| n.trim().parse().ok())
+            .unwrap_or_default())
+    }
+
     /// `GET`, then `SET … EX`: the two round trips of a changed request.
     pub async fn get_set(&self) -> RedisResult<()> {
         let mut conn = self.conn.clone();

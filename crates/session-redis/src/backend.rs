@@ -6,6 +6,7 @@ use session_core::{
     async_trait, Capabilities, ChangeSet, Lifetime, Lifetimes, Result, SessionData,
 };
 
+use crate::cache::{ClientCache, WriteMark};
 use crate::conn::{Op, Redis};
 use crate::layout::Keys;
 use crate::{count, read, write};
@@ -17,6 +18,18 @@ pub struct Backend {
     pub(crate) redis: Redis,
     pub(crate) keys: Keys,
     pub(crate) lifetimes: Lifetimes,
+    /// The client-side cache, when `client_cache=on`.
+    pub(crate) cache: Option<ClientCache>,
+}
+
+impl Backend {
+    /// Marks session `sid` as being written by this instance (see the client-side cache),
+    /// until the mark is dropped.
+    pub(crate) fn writing(&self, sid: &str) -> Option<WriteMark<'_>> {
+        self.cache
+            .as_ref()
+            .map(|cache| cache.writing(self.keys.session(sid)))
+    }
 }
 
 /// The version of a stored session is its write counter (`#n`), which every write
@@ -38,8 +51,9 @@ impl RowBackend for Backend {
         read::load(self, sid).await
     }
 
+    /// A re-read after a lost compare-and-set: from the server, never from the cache.
     async fn fetch(&self, sid: &str) -> Result<Option<(SessionData, u64)>> {
-        Ok(read::load(self, sid)
+        Ok(read::load_uncached(self, &self.keys.session(sid), sid)
             .await?
             .map(|row| (row.data, row.version)))
     }

@@ -13,6 +13,7 @@ use session_core::Result;
 use crate::backend::Backend;
 use crate::config::Topology;
 use crate::conn::{Failure, Op};
+use crate::slots;
 
 /// Keys examined per `SCAN` call.
 const SCAN_COUNT: u64 = 1000;
@@ -90,46 +91,14 @@ fn scan_reply(reply: Value) -> std::result::Result<(u64, Vec<Vec<u8>>), Failure>
     Ok((cursor, keys))
 }
 
-/// The masters serving the cluster's slots (`CLUSTER SLOTS`), as `(host, port)`.
+/// The masters serving the cluster's slots, as `(host, port)`, each once.
 async fn masters(backend: &Backend) -> Result<Vec<(String, u16)>> {
-    let slots = cmd("CLUSTER").arg("SLOTS").to_owned();
-    let random = RoutingInfo::SingleNode(SingleNodeRoutingInfo::Random);
-    let reply = backend
-        .redis
-        .run(ACTION, Op::Routed(&slots, &random))
-        .await?;
-    let bad = || {
-        backend.redis.error(
-            ACTION,
-            Failure::Reply("CLUSTER SLOTS did not list masters".into()),
-        )
-    };
-    let Value::Array(ranges) = reply else {
-        return Err(bad());
-    };
     let mut masters = Vec::new();
-    for range in ranges {
-        let Value::Array(range) = range else {
-            return Err(bad());
-        };
-        let Some(Value::Array(master)) = range.into_iter().nth(2) else {
-            return Err(bad());
-        };
-        let mut master = master.into_iter();
-        let host = match master.next() {
-            Some(Value::BulkString(host)) => String::from_utf8(host).map_err(|_| bad())?,
-            _ => return Err(bad()),
-        };
-        let port = match master.next() {
-            Some(Value::Int(port)) => u16::try_from(port).map_err(|_| bad())?,
-            _ => return Err(bad()),
-        };
-        if !masters.contains(&(host.clone(), port)) {
-            masters.push((host, port));
+    for range in slots::ranges(backend, ACTION).await? {
+        let master = (range.host, range.port);
+        if !masters.contains(&master) {
+            masters.push(master);
         }
-    }
-    if masters.is_empty() {
-        return Err(bad());
     }
     Ok(masters)
 }

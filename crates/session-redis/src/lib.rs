@@ -82,6 +82,7 @@
 //! | changed | 2 (`HGETALL`, `EVALSHA` merge) | `HMGET`, `HSET`, `PEXPIRE` |
 //! | [`session_regenerate`] | 1 (`EVALSHA` rename); cluster: 2 | `EXISTS` ×2, `RENAME`, `PTTL`, `HGETALL` |
 //! | destroy | 1 (`DEL`) | |
+//! | read-only, `client_cache=on`, session cached | 0 | |
 //!
 //! A read is one plain `HGETALL`; the session's remaining lifetime comes from `#x`. An
 //! unchanged session's expiry is refreshed when more than 1 % of its inactivity limit has
@@ -96,6 +97,80 @@
 //!
 //! Scripts are sent as `EVALSHA` and loaded on `NOSCRIPT` (after a restart, say): that
 //! first call costs `SCRIPT LOAD` and a second `EVALSHA`.
+//!
+//! # Client-side cache (`client_cache=on`)
+//!
+//! Most requests of a logged-in user only read the session. With `client_cache=on`
+//! (`redis` and `redis_cluster`), a provider keeps the sessions it read in memory and
+//! Redis tells it when any of them changes (server-assisted client-side caching:
+//! `CLIENT TRACKING`, RESP3 push messages, Redis 6 or later). A read-only request whose
+//! session is cached and whose refresh is not due costs no round trip; writes go to Redis as
+//! before, merged as before.
+//!
+//! ```text
+//! redis://127.0.0.1:6379/0?client_cache=on&client_cache_entries=50000&client_cache_bytes=256m
+//! ```
+//!
+//! A miss is read (`HGETALL`) on a tracking connection of the provider's own, RESP3 with
+//! `CLIENT TRACKING on` in the default mode: the server remembers which keys that
+//! connection read and tells it, on the same connection, when one changes. There is one per
+//! server, one per master on a cluster, each named `session-redis-cache` in `CLIENT LIST`.
+//! The rules it keeps, each tested with two providers as two app instances on one server
+//! and on a cluster (`tests/cache.rs`):
+//!
+//! - **A cached entry never outlives its key.** It is served only until the session's end
+//!   as last written (`#x`); the server's own invalidation at expiry drops it too.
+//! - **Any change by any instance invalidates the copy**: a write, a refresh, a destroy, a
+//!   regenerate, an expiry, an eviction or a flush of the database makes the server send an
+//!   invalidation, which is applied as it arrives, inside redis-rs's connection driver.
+//!   Measured (`tests/cache.rs` with `--nocapture`; 20 destroys on loopback, 2 cores): the
+//!   copy of instance B was gone a median 6–11 µs after instance A's `DEL` returned when the
+//!   test ran alone, 0.9–1.2 ms within the full `cargo xtask test` (other tests running
+//!   alongside), never more than 7.5 ms; the tests allow 2 s.
+//! - **A lost tracking connection flushes what it covered**, and its keys are read the
+//!   uncached way until a new connection has tracking on; it is remade at once in the
+//!   background, then at most once a second while that fails (tested with `CLIENT KILL`).
+//! - **Our own writes drop our copy**, when they start and again when they end, whatever
+//!   their outcome, and nothing read while one is in flight is installed: the server's
+//!   notice of our own write could come after our next request, and a conditional write that
+//!   loses changes nothing, so the server sends no notice at all.
+//! - **A read racing a change never installs what it saw**: each miss takes a ticket for
+//!   its key before it is sent, and an invalidation, a flush or a write withdraws it; the
+//!   reply is installed only under a ticket still standing.
+//!
+//! The cache holds at most `client_cache_entries` sessions and `client_cache_bytes` bytes,
+//! as it counts them (keys, field names and values, plus 256 bytes a session and 64 a
+//! value); past that the least recently used go. It is split into up to 16 shards (one per
+//! 64 sessions and per MiB of the bound), each with its share of both bounds, and a session
+//! larger than its shard's share of bytes is not cached. `cargo xtask bench` (bench
+//! `redis_ratio`) prints its memory for 10 000 sessions, the hit rate and the time of a
+//! cached read-only request next to a raw `GET`; `tests/cache_costs.rs` counts the commands
+//! (100 reads of one session: 100 `HGETALL` without the cache, 0 with it after its first
+//! read). [`RedisProvider::client_cache_stats`] gives the counters.
+//!
+//! A cached session still has its expiry refreshed by the 1 % rule (a write, which drops the
+//! copy: the next read is a miss). A read of an id that does not exist is not cached, but it
+//! is tracked by the server until evicted from its tracking table
+//! (`tracking-table-max-keys`, one entry per key read). A tracking connection that hangs
+//! without closing (a network partition) is noticed only when TCP gives up; entries stay
+//! bounded by their end. `#x` is written with the writing instance's clock: keep the app
+//! servers' clocks in sync. The cache is not available for `redis_sentinel` (after a
+//! failover it would follow a demoted master): that is a configuration error.
+//!
+//! Why not redis-rs's own client-side cache (`cache-aio`, experimental): it keeps one cache
+//! per connection, so a pool of 100 connections holds up to 100 copies of a session (the
+//! bound is per connection, and a read hits only on the connection that cached it); a
+//! connection whose socket dropped keeps answering from its cache, since the lookup comes
+//! before any I/O and a disconnection does not flush it, and a pooled connection is only
+//! replaced when a command on it fails, which a hit never sends; a miss costs a `PTTL` on
+//! top of the read (`#x` makes it needless here); it bounds entries, not bytes; and a
+//! write of ours is known to the cache only when the server's notice comes back. Why the
+//! default tracking mode, per master, rather than `BCAST` with the prefix: `BCAST` would
+//! send every instance a notice for every change to any session, cached or not, and a master
+//! the cache does not know of (new after a resharding) would go unheard. In the default
+//! mode a key is cached only when read on the tracking connection of the master serving it,
+//! so a slot table out of date costs a bypassed read (`MOVED`), never an unwatched copy; a
+//! slot that moves away takes its keys along, which the old master reports as deleted.
 //!
 //! # No lost updates, no resurrection
 //!
@@ -181,6 +256,9 @@
 //! | `max_retries` | 3 | retries on a fresh connection after a dead one |
 //! | `master_name` (`master`) | `mymaster` | the master the sentinels monitor |
 //! | `sentinel_username`, `sentinel_password` | none | the sentinels' credentials |
+//! | `client_cache` | `off` | `on`: the client-side cache of read-only requests (above) |
+//! | `client_cache_entries` | 10000 | at most this many sessions cached |
+//! | `client_cache_bytes` | `64m` | at most this many bytes cached (`512k`, `64m`, `1g` or bytes) |
 //!
 //! Durations are `5`, `5s`, `500ms`, `2m` or `1h`. A malformed string is an error that names
 //! the bad part (`part 2 (poolsize)`, `parameter `timeout``, `field `db_num``), with
@@ -195,6 +273,7 @@
 #![warn(missing_docs)]
 
 mod backend;
+mod cache;
 mod config;
 mod conn;
 mod count;
@@ -202,13 +281,16 @@ mod layout;
 mod provider;
 mod read;
 mod scripts;
+mod slots;
 mod write;
 
 use std::sync::Arc;
 
 pub use backend::Backend;
+pub use cache::ClientCacheStats;
 pub use config::{
-    Address, RedisConfig, Topology, DEFAULT_MASTER_NAME, DEFAULT_POOL_SIZE, DEFAULT_PREFIX,
+    Address, ClientCacheConfig, RedisConfig, Topology, DEFAULT_CACHE_BYTES, DEFAULT_CACHE_ENTRIES,
+    DEFAULT_MASTER_NAME, DEFAULT_POOL_SIZE, DEFAULT_PREFIX,
 };
 pub use conn::RedisFailure;
 pub use deadpool_redis::redis;

@@ -4,6 +4,7 @@ use session_core::row::RowProvider;
 use session_core::{ConfigError, Lifetimes, ProviderInit, Result};
 
 use crate::backend::Backend;
+use crate::cache::{ClientCache, ClientCacheStats};
 use crate::config::{RedisConfig, Topology};
 use crate::conn::Redis;
 use crate::layout::Keys;
@@ -42,6 +43,7 @@ impl RedisProvider {
             redis: Redis::new(config)?,
             keys: Keys::new(&config.key_prefix),
             lifetimes,
+            cache: ClientCache::new(config)?,
         };
         Ok(RedisProvider {
             rows: RowProvider::new(backend),
@@ -57,6 +59,12 @@ impl RedisProvider {
     /// tests).
     pub fn backend(&self) -> &Backend {
         self.rows.backend()
+    }
+
+    /// What the client-side cache counted and holds; `None` when it is off
+    /// (`client_cache=on` turns it on).
+    pub fn client_cache_stats(&self) -> Option<ClientCacheStats> {
+        self.rows.backend().cache.as_ref().map(ClientCache::stats)
     }
 
     /// The key under which session `sid` is stored.

@@ -1,8 +1,8 @@
 //! The read path. Every lookup of a session's data goes through [`load`]: one `HGETALL`
 //! of the session's hash, which [`row`] turns into what `RowProvider` needs (the remaining
-//! lifetime comes from the `#x` field, so no `PTTL` is needed). A client-side cache would
-//! sit in [`load`], in front of the `HGETALL` (a plain read command, which Redis's
-//! client-side caching can track). Moves return their record through [`record`].
+//! lifetime comes from the `#x` field, so no `PTTL` is needed). The client-side cache, when
+//! on, sits in [`load`], in front of the `HGETALL`. Moves return their record through
+//! [`record`].
 
 use std::time::{Duration, SystemTime};
 
@@ -19,11 +19,28 @@ pub(crate) fn now_millis() -> u64 {
     layout::to_unix_millis(SystemTime::now())
 }
 
-/// The live session `sid`, in one round trip (`HGETALL`).
+/// The live session `sid`: from the client-side cache when it is on and can serve it (no
+/// round trip), otherwise in one round trip (`HGETALL`).
 pub(crate) async fn load(backend: &Backend, sid: &str) -> Result<Option<LoadedRow<u64>>> {
+    let key = backend.keys.session(sid);
+    if let Some(cache) = &backend.cache {
+        if let Some(served) = cache.load(backend, &key, sid).await {
+            return served;
+        }
+    }
+    load_uncached(backend, &key, sid).await
+}
+
+/// The live session `sid`, stored under `key`, read from the server (`HGETALL`) whatever
+/// the cache holds.
+pub(crate) async fn load_uncached(
+    backend: &Backend,
+    key: &str,
+    sid: &str,
+) -> Result<Option<LoadedRow<u64>>> {
     const ACTION: &str = "read session";
     let mut hgetall = cmd("HGETALL");
-    hgetall.arg(backend.keys.session(sid));
+    hgetall.arg(key);
     let fields = match backend.redis.run(ACTION, Op::Command(&hgetall)).await {
         Ok(reply) => match pairs(reply) {
             Some(fields) if fields.is_empty() => return Ok(None),
@@ -39,15 +56,20 @@ pub(crate) async fn load(backend: &Backend, sid: &str) -> Result<Option<LoadedRo
         Err(error) => return Err(error),
     };
     let decoded = layout::decode(fields, backend.redis.engine(), sid)?;
+    Ok(Some(loaded(decoded)))
+}
+
+/// The row of a session as read; its remaining lifetime comes from `#x`.
+pub(crate) fn loaded(decoded: layout::Decoded) -> LoadedRow<u64> {
     // Unknown (a record read as empty): due for a refresh, which gives it one.
     let left = decoded.expires.map_or(Duration::ZERO, |end| {
         end.duration_since(SystemTime::now()).unwrap_or_default()
     });
-    Ok(Some(LoadedRow {
+    LoadedRow {
         data: decoded.data,
         version: decoded.writes,
         ttl: Ttl::Left(left),
-    }))
+    }
 }
 
 /// True for the error of a read of a key that holds something else than a hash.
@@ -108,7 +130,7 @@ pub(crate) fn record(reply: Value) -> std::result::Result<Option<Record>, Failur
 }
 
 /// A hash as `[field, value, …]` (RESP2) or a map (RESP3), as pairs.
-fn pairs(value: Value) -> Option<Fields> {
+pub(crate) fn pairs(value: Value) -> Option<Fields> {
     let bulk = |field, value| match (field, value) {
         (Value::BulkString(field), Value::BulkString(value)) => Some((field, value)),
         _ => None,

@@ -85,6 +85,7 @@ impl<'a> Write<'a> {
 
     /// Runs it: `Ok(true)` written, `Ok(false)` not written (see the mode).
     async fn run(&self, backend: &Backend, sid: &str, action: &'static str) -> Result<bool> {
+        let _writing = backend.writing(sid);
         let key = backend.keys.session(sid);
         let expected = match self.mode {
             Mode::IfVersion(v) => v.to_string(),
@@ -201,6 +202,7 @@ pub(crate) async fn touch(backend: &Backend, sid: &str, lifetime: &Lifetime) -> 
         destroy(backend, sid).await?;
         return Ok(false);
     }
+    let _writing = backend.writing(sid);
     let key = backend.keys.session(sid);
     let mut invocation = TOUCH.prepare_invoke();
     invocation.key(&key).arg(now_millis()).arg(millis);
@@ -213,6 +215,7 @@ pub(crate) async fn touch(backend: &Backend, sid: &str, lifetime: &Lifetime) -> 
 
 /// Removes the session.
 pub(crate) async fn destroy(backend: &Backend, sid: &str) -> Result<()> {
+    let _writing = backend.writing(sid);
     let mut cmd = deadpool_redis::redis::cmd("DEL");
     cmd.arg(backend.keys.session(sid));
     backend
@@ -231,6 +234,7 @@ pub(crate) async fn rename(
     new: &str,
 ) -> Result<Option<LoadedRow<u64>>> {
     let action = "regenerate session";
+    let _writing = (backend.writing(old), backend.writing(new));
     if backend.redis.topology() != Topology::Cluster {
         let (from, to) = (backend.keys.session(old), backend.keys.session(new));
         let mut invocation = RENAME.prepare_invoke();

@@ -21,6 +21,36 @@ pub const DEFAULT_POOL_SIZE: usize = 100;
 /// The default master name of the sentinel form (beego's).
 pub const DEFAULT_MASTER_NAME: &str = "mymaster";
 
+/// The client-side cache's default bound in sessions (`client_cache_entries`).
+pub const DEFAULT_CACHE_ENTRIES: usize = 10_000;
+
+/// The client-side cache's default bound in bytes (`client_cache_bytes`): 64 MiB.
+pub const DEFAULT_CACHE_BYTES: usize = 64 << 20;
+
+/// The client-side cache of read-only requests (`client_cache=on`, see the crate docs):
+/// whether it is on, and how much it may hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientCacheConfig {
+    /// `client_cache=on`: off by default.
+    pub enabled: bool,
+    /// At most this many sessions are cached (`client_cache_entries`).
+    pub max_entries: usize,
+    /// At most this many bytes of sessions are cached, as the cache counts them: the keys,
+    /// fields and values plus a fixed overhead per session and per value
+    /// (`client_cache_bytes`).
+    pub max_bytes: usize,
+}
+
+impl Default for ClientCacheConfig {
+    fn default() -> Self {
+        ClientCacheConfig {
+            enabled: false,
+            max_entries: DEFAULT_CACHE_ENTRIES,
+            max_bytes: DEFAULT_CACHE_BYTES,
+        }
+    }
+}
+
 /// How the servers are laid out, and the engine name each registers under.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Topology {
@@ -100,6 +130,8 @@ pub struct RedisConfig {
     /// How often an operation is retried on a fresh connection when its connection turned
     /// out dead (a server restart, a failover); beego's `maxRetries`.
     pub max_retries: u32,
+    /// The client-side cache of read-only requests (off by default).
+    pub client_cache: ClientCacheConfig,
 }
 
 impl fmt::Debug for RedisConfig {
@@ -121,6 +153,7 @@ impl fmt::Debug for RedisConfig {
             .field("idle_timeout", &self.idle_timeout)
             .field("idle_check_frequency", &self.idle_check_frequency)
             .field("max_retries", &self.max_retries)
+            .field("client_cache", &self.client_cache)
             .finish()
     }
 }
@@ -144,6 +177,7 @@ impl RedisConfig {
             idle_timeout: None,
             idle_check_frequency: Duration::from_secs(60),
             max_retries: 3,
+            client_cache: ClientCacheConfig::default(),
         }
     }
 
@@ -222,12 +256,36 @@ impl RedisConfig {
                 self.key_prefix
             ));
         }
+        self.check_cache()?;
         if let Some(tls) = self.addresses.iter().find(|a| a.is_tls()) {
             if !cfg!(feature = "tls") {
                 return Err(format!(
                     "`rediss://{tls}` needs TLS: enable the feature `tls` of session-redis"
                 ));
             }
+        }
+        Ok(())
+    }
+}
+
+impl RedisConfig {
+    fn check_cache(&self) -> Result<(), String> {
+        let cache = &self.client_cache;
+        let sized =
+            cache.max_entries != DEFAULT_CACHE_ENTRIES || cache.max_bytes != DEFAULT_CACHE_BYTES;
+        if !cache.enabled && sized {
+            return Err(
+                "client_cache_entries or client_cache_bytes is set but the cache is off: add \
+                 client_cache=on"
+                    .into(),
+            );
+        }
+        if cache.enabled && self.topology == Topology::Sentinel {
+            return Err(format!(
+                "client_cache=on is not available for `{}`: after a failover the cache would \
+                 follow a demoted master; use it with `redis` or `redis_cluster`",
+                self.topology.engine()
+            ));
         }
         Ok(())
     }

@@ -11,7 +11,7 @@ use super::RedisConfig;
 pub(crate) const KNOWN: &str = "prefix (key_prefix), pool_size (poolsize, max_connections), \
     password (pass), username (user), db (db_num, dbnum), connect_timeout, response_timeout \
     (timeout), idle_timeout, idle_check_frequency, max_retries, master_name (master), \
-    sentinel_username, sentinel_password";
+    sentinel_username, sentinel_password, client_cache, client_cache_entries, client_cache_bytes";
 
 /// Sets `key` to `value`: `Ok(true)` when `key` is a setting, `Ok(false)` when it is not,
 /// an error (not naming the key: the caller does) when `value` is unusable. Secrets are
@@ -37,6 +37,11 @@ pub(crate) fn take(config: &mut RedisConfig, key: &str, value: &str) -> Result<b
         "master_name" | "master" | "mastername" => config.master_name = value.to_owned(),
         "sentinel_username" => config.sentinel_username = text(),
         "sentinel_password" => config.sentinel_password = text(),
+        "client_cache" => config.client_cache.enabled = switch(value)?,
+        "client_cache_entries" => {
+            config.client_cache.max_entries = number(value, 1, 100_000_000)? as usize;
+        }
+        "client_cache_bytes" => config.client_cache.max_bytes = bytes(value)?,
         _ => return Ok(false),
     }
     Ok(true)
@@ -71,6 +76,9 @@ pub(crate) const NAMES: &[&str] = &[
     "mastername",
     "sentinel_username",
     "sentinel_password",
+    "client_cache",
+    "client_cache_entries",
+    "client_cache_bytes",
 ];
 
 /// True when `key` names a setting.
@@ -96,4 +104,38 @@ fn optional_duration(value: &str) -> Result<Option<Duration>, String> {
         "0" | "" => Ok(None),
         _ => parse_duration(value).map(Some),
     }
+}
+
+/// `on`/`off` and the usual spellings of a yes or no.
+fn switch(value: &str) -> Result<bool, String> {
+    match value.to_ascii_lowercase().as_str() {
+        "on" | "true" | "yes" | "1" => Ok(true),
+        "off" | "false" | "no" | "0" | "" => Ok(false),
+        _ => Err(format!("`{value}` is neither on nor off")),
+    }
+}
+
+/// A size in bytes: `1048576`, or with a binary unit, `512k`, `64m`, `1g` (also `kb`,
+/// `KiB`, …); from 1 KiB to 1 TiB.
+fn bytes(value: &str) -> Result<usize, String> {
+    let lower = value.to_ascii_lowercase();
+    let digits = lower.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+    let shift = match lower[digits.len()..]
+        .trim_end_matches("ib")
+        .trim_end_matches('b')
+    {
+        "" => 0,
+        "k" => 10,
+        "m" => 20,
+        "g" => 30,
+        _ => return Err(format!("`{value}`: give bytes, or a number with k, m or g")),
+    };
+    digits
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(1 << shift))
+        .filter(|n| (1 << 10..=1 << 40).contains(n))
+        .and_then(|n| usize::try_from(n).ok())
+        .ok_or_else(|| format!("`{value}` is not a size from 1k to 1024g"))
 }

@@ -310,3 +310,69 @@ fn engine_names() {
     );
     assert_eq!(Topology::from_engine("memcache"), None);
 }
+
+#[test]
+fn client_cache_settings() {
+    let off = parse(Topology::Standalone, "redis://h/");
+    assert_eq!(off.client_cache, ClientCacheConfig::default());
+    assert!(!off.client_cache.enabled);
+
+    let url = parse(
+        Topology::Standalone,
+        "redis://h/?client_cache=on&client_cache_entries=5000&client_cache_bytes=64MiB",
+    );
+    assert_eq!(
+        url.client_cache,
+        ClientCacheConfig {
+            enabled: true,
+            max_entries: 5000,
+            max_bytes: 64 << 20
+        }
+    );
+    let comma = parse(
+        Topology::Cluster,
+        "h:7000;h:7001,10,,0,client_cache=yes,client_cache_bytes=512k",
+    );
+    assert!(comma.client_cache.enabled);
+    assert_eq!(comma.client_cache.max_bytes, 512 << 10);
+    let json = parse(
+        Topology::Standalone,
+        r#"{"save_path":"h","client_cache":true,"client_cache_bytes":"1g","client_cache_entries":7}"#,
+    );
+    assert_eq!(
+        (
+            json.client_cache.enabled,
+            json.client_cache.max_bytes,
+            json.client_cache.max_entries
+        ),
+        (true, 1 << 30, 7)
+    );
+    assert_eq!(
+        parse(
+            Topology::Standalone,
+            "redis://h/?client_cache=on&client_cache_bytes=2048"
+        )
+        .client_cache
+        .max_bytes,
+        2048
+    );
+
+    for (text, says) in [
+        ("redis://h/?client_cache=maybe", "neither on nor off"),
+        ("redis://h/?client_cache=on&client_cache_bytes=12q", "12q"),
+        (
+            "redis://h/?client_cache=on&client_cache_bytes=100",
+            "from 1k",
+        ),
+        (
+            "redis://h/?client_cache=on&client_cache_entries=0",
+            "client_cache_entries",
+        ),
+        ("redis://h/?client_cache_entries=5", "add client_cache=on"),
+    ] {
+        let err = error(Topology::Standalone, text);
+        assert!(err.contains(says), "{text}: {err}");
+    }
+    let err = error(Topology::Sentinel, "redis://s:26379/?client_cache=on");
+    assert!(err.contains("redis_cluster"), "{err}");
+}

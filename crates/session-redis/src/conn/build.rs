@@ -24,7 +24,8 @@ use crate::config::{Address, RedisConfig, Topology};
 /// node connection) before giving up; the operation's own limit bounds the total anyway.
 const CLUSTER_RETRIES: u32 = 6;
 
-fn connection_info(
+/// The connection info of `address` with these credentials and database.
+pub(crate) fn connection_info(
     address: &Address,
     username: Option<&str>,
     password: Option<&str>,

@@ -15,8 +15,9 @@ use deadpool_redis::redis::cluster_routing::RoutingInfo;
 use deadpool_redis::redis::{Cmd, Pipeline, RedisFuture, ScriptInvocation, Value};
 use session_core::{Error, Result};
 
-pub(crate) use failure::Failure;
+pub(crate) use build::connection_info;
 pub use failure::RedisFailure;
+pub(crate) use failure::{is_connection_lost, Failure};
 use manager::{ClusterManager, Generation, NodeManager};
 
 use crate::config::Topology;
