@@ -234,6 +234,14 @@ impl RunningServer {
         self.process.stop();
     }
 
+    /// Kills the server with SIGKILL (its whole process group) and waits for it to exit,
+    /// keeping its data directory: a crash, not a shutdown. [`restart`](Self::restart)
+    /// then starts it on what it had written (Redis keeps only what its append-only file
+    /// holds, see [`StartOptions::append_only`]; memcached keeps nothing).
+    pub fn kill(&mut self) {
+        self.process.kill();
+    }
+
     /// Starts the server again on the same port and data directory (stopping it first if it
     /// is running) and waits until it accepts connections.
     pub fn restart(&mut self) -> Result<(), ServerError> {
