@@ -29,7 +29,7 @@ use support::{Browser, Reply};
 const GATE_WAIT: Duration = Duration::from_secs(20);
 
 async fn app_on(engine: Engine, test: &str) -> Option<(TestApp, support::engines::Target)> {
-    support::init_logs();
+    support::init_logs("error");
     let target = engine.target(test)?;
     let app = testapp::start(&testapp::config(target.engine, &target.config)).await;
     Some((app, target))

@@ -14,11 +14,12 @@ pub mod testapp;
 pub use browser::{Browser, Reply};
 pub use server::Served;
 
-/// Sends the app's `tracing` output (errors by default, `RUST_LOG` to change) to the test's
-/// captured output, so a failing test shows why the app answered as it did.
-pub fn init_logs() {
+/// Sends the app's `tracing` output (`default` as a filter, e.g. `error`; `RUST_LOG`
+/// overrides it) to the test's captured output, so a failing test shows why the app
+/// answered as it did.
+pub fn init_logs(default: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("error"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_test_writer()
