@@ -7,6 +7,7 @@
 pub mod browser;
 pub mod counting;
 pub mod engines;
+pub mod hostile;
 pub mod raw;
 pub mod server;
 pub mod testapp;
