@@ -118,11 +118,11 @@ async fn fifty_increments_of_one_key(engine: Engine) {
         "{}: n = {n:?} after 50 increments",
         engine.name()
     );
-    eprintln!(
+    support::report(format_args!(
         "{}: 50 concurrent increments over HTTP left n = {} (last writer wins per key)",
         engine.name(),
         n.unwrap_or(0)
-    );
+    ));
 }
 
 async fn logout_racing_twenty_slow_requests(engine: Engine) {
@@ -238,12 +238,13 @@ async fn login_racing_requests_with_the_old_cookie(engine: Engine) {
     );
     let landed = (0..20).filter(|i| keys.contains(&format!("r{i}"))).count();
     let fresh = racing.iter().filter(|r| r.new_sid().is_some()).count();
-    eprintln!(
-        "{}: login racing 20 requests: {landed} writes moved with the session, {fresh} \
-         requests came after the move and got a session of their own, the rest were \
-         dropped with the old id",
-        engine.name()
-    );
+    support::report(format_args!(
+        "{}: a login racing 20 requests with the old cookie: {landed} of their writes moved \
+         with the session, {fresh} came after the move and got a new session of their own, \
+         {} loaded the old id before the move and were dropped with it",
+        engine.name(),
+        20 - landed - fresh
+    ));
 }
 
 macro_rules! engine_tests {

@@ -214,7 +214,7 @@ impl Fault {
         let first = errors.iter().map(|s| s.ended).min().unwrap_or_default();
         let last = errors.iter().map(|s| s.ended).max().unwrap_or_default();
         let secs = |d: Duration| d.as_secs_f64();
-        eprintln!(
+        support::report(format_args!(
             "{engine}: SIGKILL at +{:.1} s, restarted and accepting at +{:.1} s; {} of {} \
              requests failed, all 503, ending from +{:.2} s to +{:.2} s after the kill \
              (outage window {:.2} s; {:.2} s after the server was back){}",
@@ -231,7 +231,7 @@ impl Fault {
             } else {
                 "; sessions lost with the restart (memcached keeps nothing)"
             }
-        );
+        ));
     }
 
     /// Durable engines: the user is still logged in after the outage and the counter went

@@ -26,3 +26,11 @@ pub fn init_logs(default: &str) {
         .with_test_writer()
         .try_init();
 }
+
+/// Prints a measurement (an outage window, what concurrent increments left) straight to
+/// stderr, so it shows in the test run's output even when the test passes (the harness
+/// hides what `eprintln!` prints in passing tests).
+pub fn report(line: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{line}");
+}
