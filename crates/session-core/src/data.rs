@@ -4,19 +4,7 @@
 //! decode as the asked type fails alone and never takes the rest of the session with it.
 //! Besides its values a session carries its creation time and its own [`Expiry`], if any.
 //!
-//! # Stored format
-//!
-//! Version 2 (written by this build) is the byte `0xC1` (never the first byte of
-//! MessagePack, nor of Go's `gob`), the version byte `2`, then a MessagePack array
-//! `[created, expiry, values]`: creation time in Unix milliseconds (0 when unknown), the
-//! session's expiry (`nil`, or `[kind, milliseconds]`) and the map key → bytes.
-//! Version 1 (one byte `1`, then the map) is still read.
-//!
-//! Bytes starting `0xC1` with a version above 2 were written by a newer build: they are
-//! never read as empty (a write would then destroy them), but fail the request with
-//! [`Error::NewerFormat`] so that during a rolling deploy or a rollback the old binary
-//! leaves the newer sessions alone. Anything else that does not decode is corrupt: it is
-//! logged and read as an empty session.
+//! The stored format is described on [`SessionData`].
 
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime};
@@ -67,6 +55,20 @@ pub struct SessionMeta {
 }
 
 /// One session's values (key → MessagePack-encoded value) and its [`SessionMeta`].
+///
+/// # Stored format
+///
+/// Version 2 (written by this build) is the byte `0xC1` (never the first byte of
+/// MessagePack, nor of Go's `gob`), the version byte `2`, then a MessagePack array
+/// `[created, expiry, values]`: creation time in Unix milliseconds (0 when unknown), the
+/// session's expiry (`nil`, or `[kind, milliseconds]`) and the map key → bytes.
+/// Version 1 (one byte `1`, then the map) is still read.
+///
+/// Bytes starting `0xC1` with a version above 2 were written by a newer build: they are
+/// never read as empty (a write would then destroy them), but fail the request with
+/// [`Error::NewerFormat`] so that during a rolling deploy or a rollback the old binary
+/// leaves the newer sessions alone. Anything else that does not decode is corrupt: it is
+/// logged and read as an empty session.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SessionData {
     values: HashMap<String, Vec<u8>>,
@@ -209,7 +211,8 @@ impl SessionData {
         self.values.iter().map(|(k, v)| k.len() + v.len()).sum()
     }
 
-    /// Encodes the session in the stored format (see the [module docs](self)).
+    /// Encodes the session in the stored format: `0xC1`, the version byte, then a MessagePack
+    /// array `[created, expiry, values]` ([`FORMAT_MAGIC`], [`FORMAT_VERSION`]).
     pub fn encode(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(24 + self.payload_len() + 3 * self.values.len());
         out.extend_from_slice(&[FORMAT_MAGIC, FORMAT_VERSION]);

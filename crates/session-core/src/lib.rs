@@ -13,7 +13,8 @@
 //!   and [`Persist`] do the value map and change tracking so that an engine is mostly its I/O;
 //! - engines register under a name at link time ([`register_provider!`]) or at run time
 //!   ([`register`]), so an app picks one by name, as in beego;
-//! - [`conformance`] (feature `conformance`) runs the whole contract against any engine.
+//! - the `conformance` module (feature `conformance`) runs the whole contract against any
+//!   engine.
 //!
 //! # Start
 //!
@@ -198,7 +199,7 @@
 //! ```
 //!
 //! To check an engine against the whole contract, enable the `conformance` feature in your
-//! dev-dependencies and call [`conformance::Suite`] from a test:
+//! dev-dependencies and call `conformance::Suite` from a test:
 //! `Suite::new("map").run().await` (see the module for what it checks).
 #![warn(missing_docs)]
 

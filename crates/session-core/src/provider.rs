@@ -120,7 +120,7 @@ pub struct Capabilities {
     /// The backend expires sessions itself; [`Provider::session_gc`] has nothing to do.
     ///
     /// In the conformance suite this only relaxes the GC check: with
-    /// [`Suite::held_with`](crate::conformance::Suite::held_with) given, an engine that
+    /// `conformance::Suite::held_with` given, an engine that
     /// does not claim it must have removed an expired session from the backend after a GC
     /// pass; one that claims it need not (the backend removes it in its own time). Every
     /// other expiry check applies either way.

@@ -265,11 +265,13 @@ impl Provider for MemoryProvider {
     }
 
     async fn session_gc(&self) -> Result<()> {
-        // One shard at a time, so requests on other shards never wait.
+        // One small shard at a time, yielding between them: a request waits at most for one
+        // shard's sweep, and only if it needs that shard.
         let now = Instant::now();
         self.shared
             .sessions
-            .each(|entries| entries.retain(|_, e| e.live(now)));
+            .each_yielding(|entries| entries.retain(|_, e| e.live(now)))
+            .await;
         Ok(())
     }
 

@@ -22,6 +22,9 @@ use session_core::{Lifetime, Released, SessionData};
 
 use crate::ENGINE;
 
+/// How many shards an uncapped store has.
+const SHARDS: usize = 256;
+
 /// A capped shard keeps at least this many sessions (unless the cap itself is smaller), so
 /// that its LRU order means something: small caps get few shards, down to one.
 const MIN_PER_SHARD: usize = 128;
@@ -77,8 +80,9 @@ pub(crate) struct Locked<'a> {
 impl Shards {
     /// Empty shards sharing `cap` sessions between them (`None`: no cap).
     pub(crate) fn new(cap: Option<NonZeroUsize>) -> Self {
-        let parallel = std::thread::available_parallelism().map_or(4, NonZeroUsize::get);
-        let mut count = (parallel * 4).next_power_of_two();
+        // Many small shards, so that a GC pass (one shard at a time) never holds a lock for
+        // long: at a million sessions a shard holds about 4,000.
+        let mut count = SHARDS;
         if let Some(cap) = cap {
             let wanted = (cap.get() / MIN_PER_SHARD).max(1);
             // The largest power of two not above `wanted`.
@@ -119,6 +123,18 @@ impl Shards {
     pub(crate) fn each(&self, mut f: impl FnMut(&mut LinkedHashMap<String, Entry, RandomState>)) {
         for shard in self.shards.iter() {
             f(&mut lock(shard).entries);
+        }
+    }
+
+    /// Like [`each`](Self::each), but lets other tasks run between shards (a GC pass on
+    /// the request threads must not stall them).
+    pub(crate) async fn each_yielding(
+        &self,
+        mut f: impl FnMut(&mut LinkedHashMap<String, Entry, RandomState>),
+    ) {
+        for shard in self.shards.iter() {
+            f(&mut lock(shard).entries);
+            tokio::task::yield_now().await;
         }
     }
 
