@@ -84,22 +84,20 @@ impl Engine {
             None => None,
         };
         let own = unique_table("http");
-        let (config, dir) = match (self, server) {
-            (Engine::Memory, _) => (String::new(), None),
-            (Engine::File, _) => {
+        // `server` is `Some` for every engine with a variable (or we returned above).
+        let (config, dir) = match self {
+            Engine::Memory => (String::new(), None),
+            Engine::File => {
                 let dir = tempfile::tempdir().expect("a temporary directory");
                 (dir.path().join("sessions").display().to_string(), Some(dir))
             }
-            (Engine::Mysql | Engine::Postgres, Some(url)) => {
-                (with_params(&url, &format!("table={own}")), None)
+            Engine::Mysql | Engine::Postgres => {
+                (with_params(&server?, &format!("table={own}")), None)
             }
-            (Engine::Redis | Engine::RedisCluster, Some(urls)) => {
-                (with_params(&urls, &format!("prefix={own}:")), None)
+            Engine::Redis | Engine::RedisCluster => {
+                (with_params(&server?, &format!("prefix={own}:")), None)
             }
-            (Engine::Memcache, Some(list)) => {
-                (with_params(&list, &format!("key_prefix={own}:")), None)
-            }
-            (_, None) => unreachable!("engines with a server have a variable"),
+            Engine::Memcache => (with_params(&server?, &format!("key_prefix={own}:")), None),
         };
         Some(Target {
             engine: self.name(),
