@@ -3,7 +3,7 @@
 
 use std::fs::{DirBuilder, File, Metadata, OpenOptions, Permissions};
 use std::io::{self, Read, Write as _};
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
@@ -50,17 +50,55 @@ fn means_absent(e: &io::Error) -> bool {
         )
 }
 
-/// True when both directory levels of `paths` exist as real directories. A level that is a
-/// symlink or a file is reported and makes the session unreachable: nothing is looked up
-/// through it.
+/// The effective user id of this process: the owner of every file and directory level the
+/// engine makes.
+pub(crate) fn euid() -> u32 {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    unsafe { libc::geteuid() }
+}
+
+/// Why the entry at a session file's path is not a session file this engine wrote, if it
+/// is not: the engine only ever renames fresh 0600 files of its own into place, so anything
+/// else was planted (or left by another program) and is never read, touched or counted.
+/// A hard link would let a session read, and its touch change, a file elsewhere; a file of
+/// another user (who could write into the directory) could carry any session data.
+pub(crate) fn distrust(meta: &Metadata) -> Option<&'static str> {
+    if !meta.is_file() {
+        Some("is not a regular file (symlinks are not followed)")
+    } else if meta.nlink() != 1 {
+        Some("has other hard links")
+    } else if meta.uid() != euid() {
+        Some("is owned by another user")
+    } else {
+        None
+    }
+}
+
+/// Why a directory level (`dir/s` or `dir/s/i`) is not one this engine can trust, if it is
+/// not: a symlink or a file, or a directory of another user, who could swap or plant
+/// sessions in it.
+pub(crate) fn level_problem(meta: &Metadata) -> Option<&'static str> {
+    if !meta.is_dir() {
+        Some("is not a directory (symlinks are not followed)")
+    } else if meta.uid() != euid() {
+        Some("is a directory owned by another user")
+    } else {
+        None
+    }
+}
+
+/// True when both directory levels of `paths` exist as real directories of this process's
+/// user. A level that is a symlink, a file or another user's directory is reported and
+/// makes the session unreachable: nothing is looked up through it.
 pub(crate) fn levels_ok(paths: &SessionPaths) -> io::Result<bool> {
     for level in paths.levels() {
         match std::fs::symlink_metadata(level) {
-            Ok(m) if m.is_dir() => {}
-            Ok(_) => {
-                tracing::warn!(engine = ENGINE, path = %level.display(),
-                    "session directory level is not a directory (symlinks are not followed); ignoring it");
-                return Ok(false);
+            Ok(m) => {
+                if let Some(why) = level_problem(&m) {
+                    tracing::warn!(engine = ENGINE, path = %level.display(),
+                        "session directory level {why}; ignoring it");
+                    return Ok(false);
+                }
             }
             Err(e) if means_absent(&e) => return Ok(false),
             Err(e) => return Err(e),
@@ -73,13 +111,10 @@ pub(crate) fn levels_ok(paths: &SessionPaths) -> io::Result<bool> {
 pub(crate) fn ensure_levels(root: &Path, paths: &SessionPaths) -> io::Result<()> {
     for level in paths.levels() {
         match std::fs::symlink_metadata(level) {
-            Ok(m) if m.is_dir() => continue,
-            Ok(_) => {
-                return Err(io::Error::other(format!(
-                    "{} is not a directory (symlinks are not followed); remove it",
-                    level.display()
-                )))
-            }
+            Ok(m) => match level_problem(&m) {
+                None => continue,
+                Some(why) => return Err(untrusted_level(level, why)),
+            },
             Err(e) if e.kind() == io::ErrorKind::NotFound => {}
             Err(e) => return Err(e),
         }
@@ -95,17 +130,22 @@ pub(crate) fn ensure_levels(root: &Path, paths: &SessionPaths) -> io::Result<()>
             Ok(()) => {}
             // Another writer created it first: fine if it is a real directory.
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-                if !std::fs::symlink_metadata(level)?.is_dir() {
-                    return Err(io::Error::other(format!(
-                        "{} is not a directory",
-                        level.display()
-                    )));
+                if let Some(why) = level_problem(&std::fs::symlink_metadata(level)?) {
+                    return Err(untrusted_level(level, why));
                 }
             }
             Err(e) => return Err(e),
         }
     }
     Ok(())
+}
+
+/// The error for a level nothing may be written through.
+fn untrusted_level(level: &Path, why: &str) -> io::Error {
+    io::Error::other(format!(
+        "{} {why}; nothing is written through it: remove it",
+        level.display()
+    ))
 }
 
 /// A directory builder for mode 0700.
@@ -134,9 +174,9 @@ pub(crate) fn open_regular(path: &Path) -> io::Result<Option<(File, Metadata)>> 
         Err(e) => return Err(e),
     };
     let meta = file.metadata()?;
-    if !meta.is_file() {
+    if let Some(why) = distrust(&meta) {
         tracing::warn!(engine = ENGINE, path = %crate::layout::shown(path),
-            "session path is not a regular file; treating the session as absent");
+            "session path {why}; treating the session as absent");
         return Ok(None);
     }
     Ok(Some((file, meta)))
@@ -233,13 +273,13 @@ pub(crate) fn entry_present(paths: &SessionPaths) -> io::Result<bool> {
 }
 
 /// The metadata of the session file itself (never a symlink's target); `None` when there
-/// is no regular file.
+/// is no session file the engine trusts (see [`distrust`]).
 pub(crate) fn session_meta(paths: &SessionPaths) -> io::Result<Option<Metadata>> {
     if !levels_ok(paths)? {
         return Ok(None);
     }
     match std::fs::symlink_metadata(&paths.file) {
-        Ok(m) if m.is_file() => Ok(Some(m)),
+        Ok(m) if distrust(&m).is_none() => Ok(Some(m)),
         Ok(_) => Ok(None),
         Err(e) if means_absent(&e) => Ok(None),
         Err(e) => Err(e),

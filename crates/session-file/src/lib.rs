@@ -15,6 +15,12 @@
 //! - **Nothing outside the directory.** Only ids of 2–64 characters from `[A-Za-z0-9_-]`
 //!   become paths; files are created 0600 and directories 0700; symlinks are never
 //!   followed (a symlink where a session file should be reads as "no session").
+//! - **Nothing planted is trusted.** A session file is read only if it is a regular file
+//!   with a single link owned by the user the app runs as, and a directory level only if
+//!   it is a real directory of that user: a symlink, FIFO, hard link or another user's file
+//!   reads as "no session" (logged as a warning), and nothing is written through a level
+//!   that is not the engine's own (the write fails with an error naming it). A session
+//!   directory that other users can write into is reported at start-up.
 //! - **Each session's deadline is its file's modification time.** Every write and touch
 //!   sets it to the moment the session ends (its own lifetime: `maxLifetime`, its own
 //!   expiry, the absolute lifetime), so managers with different lifetimes can share a
@@ -187,7 +193,28 @@ fn prepare_dir(path: &Path) -> Result<std::path::PathBuf> {
     if !path.is_dir() {
         return Err(fail(std::io::Error::other("not a directory")));
     }
+    warn_if_shared(&path);
     Ok(path)
+}
+
+/// Reports a session directory other users could write into (or that belongs to another
+/// user): they could plant directory levels and files in it. The engine never trusts what
+/// they plant (see `fsio::distrust`), but such a directory is a mistake on a shared host,
+/// so it is said at start-up, with the fix.
+fn warn_if_shared(path: &Path) {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(meta) = std::fs::metadata(path) else {
+        return;
+    };
+    let mode = meta.mode() & 0o7777;
+    if mode & 0o022 != 0 {
+        tracing::warn!(engine = ENGINE, path = %path.display(), mode = format_args!("{mode:o}"),
+            "the session directory is writable by other users, who could plant or remove              sessions in it; make it private: chmod 700 {}", path.display());
+    }
+    if meta.uid() != fsio::euid() {
+        tracing::warn!(engine = ENGINE, path = %path.display(), owner = meta.uid(), user = fsio::euid(),
+            "the session directory belongs to another user; give it to the user the app runs as");
+    }
 }
 
 #[async_trait]

@@ -33,8 +33,9 @@ fn shard_dirs(dir: &Path) -> io::Result<Vec<(String, std::path::PathBuf)>> {
     let mut out = Vec::new();
     for entry in std::fs::read_dir(dir)? {
         let entry = entry?;
-        // `file_type` does not follow symlinks: a symlinked level is never walked into.
-        if !entry.file_type()?.is_dir() {
+        // `metadata` does not follow symlinks: a symlinked level (or another user's
+        // directory) is never walked into.
+        if fsio::level_problem(&entry.metadata()?).is_some() {
             continue;
         }
         if let Some(name) = entry.file_name().to_str() {
@@ -88,7 +89,9 @@ impl Engine {
         let mut live = 0;
         walk(&self.root, |entry, _, meta| {
             if let Entry::Session(_) = entry {
-                if meta.is_file() && modified(meta).is_some_and(|m| !is_past(m, now)) {
+                if fsio::distrust(meta).is_none()
+                    && modified(meta).is_some_and(|m| !is_past(m, now))
+                {
                     live += 1;
                 }
             }
@@ -119,7 +122,7 @@ impl Engine {
             };
             if let Err(e) = outcome {
                 failures += 1;
-                tracing::warn!(engine = ENGINE, path = %path.display(), error = %e, "session GC could not remove a file");
+                tracing::warn!(engine = ENGINE, path = %crate::layout::shown(path), error = %e, "session GC could not remove a file");
             }
         })
         .map_err(|e| io_err("list session directory", &self.root, e))?;

@@ -23,8 +23,11 @@ use crate::config::MemcacheConfig;
 use crate::ENGINE;
 
 /// How often a move re-copies a session that a concurrent request changed meanwhile before
-/// it gives up.
-const MOVE_ATTEMPTS: usize = 8;
+/// it gives up: as often as a merge retries, with the same growing pauses in between, so
+/// that a login racing a burst of requests on the old id outlasts the burst. (With 8
+/// attempts and no pause, a login racing 20 requests of its session lost every attempt in
+/// session-demo's `concurrency` suite.)
+const MOVE_ATTEMPTS: usize = session_core::cas::MAX_ATTEMPTS;
 
 /// The commands of one provider on its servers.
 #[derive(Debug)]
@@ -239,7 +242,7 @@ impl RowBackend for Backend {
                 "the new session id is taken",
             ));
         };
-        for _ in 0..MOVE_ATTEMPTS {
+        for attempt in 0..MOVE_ATTEMPTS {
             match self.delete(action, &old_key, Some(found.cas)).await {
                 Ok(MutationStatus::Applied) => {
                     let ttl = found.ttl();
@@ -254,7 +257,9 @@ impl RowBackend for Backend {
                 Ok(_) => return self.undo_copy(&key, None).await,
                 Err(error) => return self.undo_copy(&key, Some(error)).await,
             }
-            // Changed meanwhile: copy the latest state over the copy, then try again.
+            // Changed meanwhile: copy the latest state over the copy, then try again
+            // (after a pause once the first retry lost too).
+            session_core::cas::back_off(attempt + 1).await;
             let latest = match self.read(action, &old_key, meta).await {
                 Ok(Some(latest)) => latest,
                 Ok(None) => return self.undo_copy(&key, None).await,

@@ -33,12 +33,23 @@ async fn server_with_a_row(dialect: Dialect, test: &str) -> Option<(RunningServe
     Some((server, raw))
 }
 
-/// Stops `server` (clients can no longer connect), restarts it, and checks the row is back.
+/// Stops `server` (clients can no longer connect), restarts it, and checks the row is back;
+/// then the same after a SIGKILL instead of a shutdown.
 async fn restart_keeps_the_row(dialect: Dialect, server: RunningServer) -> RunningServer {
+    let server = down_and_up(dialect, server, RunningServer::stop).await;
+    down_and_up(dialect, server, RunningServer::kill).await
+}
+
+/// Takes `server` down with `down`, restarts it, and checks the row is back.
+async fn down_and_up(
+    dialect: Dialect,
+    server: RunningServer,
+    down: fn(&mut RunningServer),
+) -> RunningServer {
     let url = server.url.clone();
     let server = tokio::task::spawn_blocking(move || {
         let mut server = server;
-        server.stop();
+        down(&mut server);
         server
     })
     .await
@@ -49,7 +60,7 @@ async fn restart_keeps_the_row(dialect: Dialect, server: RunningServer) -> Runni
     };
     assert!(
         refused,
-        "{dialect:?} still accepts connections after stop()"
+        "{dialect:?} still accepts connections after it was taken down"
     );
     let server = tokio::task::spawn_blocking(move || {
         let mut server = server;
@@ -260,9 +271,11 @@ fn redis_commandstats_count_commands_and_reset() {
 fn value_after_kill(options: StartOptions) -> Option<String> {
     let mut server = servers::start_with(ServerKind::Redis, options).expect("redis");
     redis::call(&server.url, &["SET", "session:durable", "kept"]).unwrap();
-    let pid = libc::pid_t::try_from(server.pid()).unwrap();
-    // SAFETY: kill has no memory-safety preconditions; the pid is our own child.
-    assert_eq!(unsafe { libc::kill(pid, libc::SIGKILL) }, 0);
+    server.kill();
+    assert!(
+        redis::call(&server.url, &["PING"]).is_err(),
+        "redis still answers after kill()"
+    );
     server.restart().expect("restart");
     get(&server.url, "session:durable").unwrap()
 }

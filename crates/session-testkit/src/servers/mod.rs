@@ -187,6 +187,11 @@ pub struct StartOptions {
     /// acknowledged is in the append-only file before the reply and survives a `kill -9`
     /// followed by [`RunningServer::restart`]. Off by default: nothing is persisted.
     pub append_only: bool,
+    /// PostgreSQL only: `synchronous_commit=on`, so that every commit a client saw
+    /// acknowledged survives a SIGKILL ([`RunningServer::kill`]) and restart. Off by default
+    /// (faster): a kill may then lose the last fraction of a second of commits. MariaDB
+    /// always commits durably here; Redis has [`append_only`](Self::append_only).
+    pub durable_commits: bool,
     /// PostgreSQL only: load `pg_stat_statements` (`shared_preload_libraries`) and create the
     /// extension in the `sessions` database, readable by the `session` role, so that a
     /// benchmark can count the statements each request costs on the server.
@@ -232,6 +237,14 @@ impl RunningServer {
     /// [`restart`](Self::restart) brings the same data back. Clients see the server go away.
     pub fn stop(&mut self) {
         self.process.stop();
+    }
+
+    /// Kills the server with SIGKILL (its whole process group) and waits for it to exit,
+    /// keeping its data directory: a crash, not a shutdown. [`restart`](Self::restart)
+    /// then starts it on what it had written (Redis keeps only what its append-only file
+    /// holds, see [`StartOptions::append_only`]; memcached keeps nothing).
+    pub fn kill(&mut self) {
+        self.process.kill();
     }
 
     /// Starts the server again on the same port and data directory (stopping it first if it

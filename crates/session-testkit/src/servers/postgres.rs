@@ -60,8 +60,12 @@ pub(super) fn start(port: u16, options: StartOptions) -> Result<RunningServer, S
                 .arg("-k")
                 .arg(site.path())
                 .args(["-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"])
-                .args(["-c", "synchronous_commit=off", "-c", "full_page_writes=off"])
-                .args(["-c", "max_connections=200"]);
+                .args(["-c", "full_page_writes=off", "-c", "max_connections=200"]);
+            // Off, a commit is acknowledged before its WAL is written: fast, but a SIGKILL
+            // loses the last commits. (fsync stays off either way: a killed process leaves
+            // the OS page cache intact; only a power loss would need it.)
+            let synchronous = if options.durable_commits { "on" } else { "off" };
+            cmd.args(["-c", &format!("synchronous_commit={synchronous}")]);
             if options.log_statements {
                 cmd.args(["-c", "log_statement=all"]);
             }

@@ -286,6 +286,23 @@ impl ServerProcess {
     }
 }
 
+impl ServerProcess {
+    /// Kills the server's whole process group with SIGKILL, as a crash or the OOM killer
+    /// would (no shutdown, nothing flushed that the server had not written already), and
+    /// waits for it to exit. Safe to call more than once, and after [`stop`](Self::stop).
+    pub(crate) fn kill(&mut self) {
+        if self.stopped {
+            return;
+        }
+        self.stopped = true;
+        if matches!(self.child.try_wait(), Ok(Some(_))) {
+            return;
+        }
+        signal_group(self.pid(), libc::SIGKILL);
+        let _ = self.child.wait();
+    }
+}
+
 impl Drop for ServerProcess {
     fn drop(&mut self) {
         self.stop();
