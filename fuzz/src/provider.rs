@@ -1,0 +1,193 @@
+//! The harness every engine's `providerConfig` parser runs under.
+//!
+//! Each input is used twice:
+//! 1. as the configuration text itself (lossy UTF-8): the parser must return, and the
+//!    `Debug` output of what it returns must not panic;
+//! 2. as the choices that build a configuration in one of the engine's [`Form`]s with a
+//!    generated password (see [`secret`](crate::secret)) in the place that form keeps it:
+//!    neither the error (`Display` and `Debug`), nor the parsed value's `Debug`, nor
+//!    anything logged may hold it.
+//!
+//! A new engine's target is one call: `provider::run(data, FORMS, MyConfig::parse)`.
+
+use std::fmt::Debug;
+
+use arbitrary::{Result, Unstructured};
+use session_core::ConfigError;
+
+use crate::logs;
+use crate::secret::{assert_hidden, password, surrounding};
+
+/// Where a form of configuration string keeps its password.
+#[derive(Debug, Clone, Copy)]
+pub enum Form {
+    /// `scheme://user:PASSWORD@rest`, for each scheme (in any case).
+    Url(&'static [&'static str]),
+    /// `user:PASSWORD@rest` without a scheme (Go's MySQL DSN).
+    UserInfo,
+    /// `scheme://rest?key=PASSWORD&…`, the password percent-encoded, for each key.
+    QueryParam(&'static [&'static str], &'static [&'static str]),
+    /// libpq-style `key=value` pairs with `key = PASSWORD` among them, the password quoted
+    /// the way the form reads it (`'…'` with `\` escapes) or bare when it can be.
+    KeyValue(&'static [&'static str]),
+    /// A JSON object with the password as the string value of one of these fields; for
+    /// `keys`-like fields listed in the second slice, inside an array.
+    Json(&'static [&'static str], &'static [&'static str]),
+    /// Values separated by `sep` with the password at position `index` (beego's redis
+    /// `addr,pool,password,db`).
+    Positional(char, usize),
+}
+
+/// Runs `parse` on `data` both ways (see the module docs).
+pub fn run<T: Debug>(data: &[u8], forms: &[Form], parse: impl Fn(&str) -> Result<T, ConfigError>) {
+    logs::install();
+    let raw = String::from_utf8_lossy(data);
+    match parse(&raw) {
+        Ok(value) => drop(format!("{value:?}")),
+        Err(err) => drop(format!("{err} {err:?}")),
+    }
+    logs::take();
+    if forms.is_empty() {
+        return;
+    }
+    let mut u = Unstructured::new(data);
+    let Ok(config) = build(&mut u, forms) else {
+        return;
+    };
+    let shown = match parse(&config) {
+        Ok(value) => format!("{value:?}"),
+        Err(err) => {
+            assert_hidden("the error", &err.to_string(), &config);
+            format!("{err:?}")
+        }
+    };
+    assert_hidden("Debug output", &shown, &config);
+    assert_hidden("the log", &logs::take(), &config);
+}
+
+/// A configuration string in one of `forms` with a generated password.
+pub fn build(u: &mut Unstructured<'_>, forms: &[Form]) -> Result<String> {
+    let form = *u.choose(forms)?;
+    let pw = password(u)?;
+    Ok(match form {
+        Form::Url(schemes) => {
+            let scheme = *u.choose(schemes)?;
+            let scheme = case_mixed(u, scheme)?;
+            let user = surrounding(u)?;
+            let rest = surrounding(u)?;
+            format!("{scheme}://{user}:{pw}@{rest}")
+        }
+        Form::UserInfo => {
+            let user = surrounding(u)?;
+            let rest = surrounding(u)?;
+            format!("{user}:{pw}@{rest}")
+        }
+        Form::QueryParam(schemes, keys) => {
+            let scheme = *u.choose(schemes)?;
+            let scheme = case_mixed(u, scheme)?;
+            let key = u.choose(keys)?;
+            let (before, after) = (surrounding(u)?, surrounding(u)?);
+            let host = surrounding(u)?;
+            format!(
+                "{scheme}://{host}/db?{before}&{key}={}&{after}",
+                percent_encode(&pw)
+            )
+        }
+        Form::KeyValue(keys) => {
+            let key = u.choose(keys)?;
+            let (before, after) = (surrounding(u)?, surrounding(u)?);
+            let spaces = [" ", "", "  "];
+            let (s1, s2) = (u.choose(&spaces)?, u.choose(&spaces)?);
+            let value = if u.arbitrary::<bool>()? || needs_quotes(&pw) {
+                format!("'{}'", pw.replace('\\', "\\\\").replace('\'', "\\'"))
+            } else {
+                pw
+            };
+            format!("{before} {key}{s1}={s2}{value} {after}")
+        }
+        Form::Json(fields, list_fields) => {
+            let mut items = Vec::new();
+            for _ in 0..u.int_in_range(0..=2)? {
+                items.push(surrounding(u)?);
+            }
+            let secret_value = serde_json::Value::String(pw);
+            let (field, value) = if !list_fields.is_empty() && u.arbitrary::<bool>()? {
+                (*u.choose(list_fields)?, serde_json::json!([secret_value]))
+            } else {
+                (*u.choose(fields)?, secret_value)
+            };
+            let at = u.int_in_range(0..=items.len())?;
+            items.insert(at, format!("{}:{value}", serde_json::Value::from(field)));
+            format!("{{{}}}", items.join(","))
+        }
+        Form::Positional(sep, index) => {
+            let mut parts = Vec::new();
+            for _ in 0..index {
+                parts.push(surrounding(u)?.replace(sep, ""));
+            }
+            parts.push(pw.replace(sep, ""));
+            for _ in 0..u.int_in_range(0..=2)? {
+                parts.push(surrounding(u)?);
+            }
+            parts.join(&sep.to_string())
+        }
+    })
+}
+
+/// `scheme` with each letter's case chosen by the fuzzer (schemes are case-insensitive).
+fn case_mixed(u: &mut Unstructured<'_>, scheme: &str) -> Result<String> {
+    scheme
+        .chars()
+        .map(|c| {
+            Ok(if u.arbitrary::<bool>()? {
+                c.to_ascii_uppercase()
+            } else {
+                c
+            })
+        })
+        .collect()
+}
+
+/// A bare libpq value ends at whitespace and treats `'` and `\` specially.
+fn needs_quotes(value: &str) -> bool {
+    value.is_empty()
+        || value
+            .chars()
+            .any(|c| c.is_whitespace() || c == '\'' || c == '\\')
+}
+
+/// Everything but unreserved characters percent-encoded (what a careful user writes).
+fn percent_encode(text: &str) -> String {
+    let mut out = String::new();
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_form_carries_the_password() {
+        let forms = [
+            Form::Url(&["mysql"]),
+            Form::UserInfo,
+            Form::QueryParam(&["postgres"], &["password"]),
+            Form::KeyValue(&["password"]),
+            Form::Json(&["securityKey"], &["keys"]),
+            Form::Positional(',', 2),
+        ];
+        let bytes: Vec<u8> = (0..=255u8).rev().cycle().take(8192).collect();
+        for (i, form) in forms.iter().enumerate() {
+            let mut u = Unstructured::new(&bytes[i * 97..]);
+            let text = build(&mut u, std::slice::from_ref(form)).unwrap();
+            assert!(crate::secret::holds_mark(&text), "{form:?}: {text}");
+        }
+    }
+}
