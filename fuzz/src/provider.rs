@@ -73,12 +73,15 @@ pub fn build(u: &mut Unstructured<'_>, forms: &[Form]) -> Result<String> {
         Form::Url(schemes) => {
             let scheme = *u.choose(schemes)?;
             let scheme = case_mixed(u, scheme)?;
-            let user = surrounding(u)?;
+            // `/`, `?`, `#` or `@` in the user would end the authority before the
+            // password: what follows would not be a password any more.
+            let user = surrounding(u)?.replace(['/', '?', '#', '@'], "");
             let rest = surrounding(u)?;
             format!("{scheme}://{user}:{pw}@{rest}")
         }
         Form::UserInfo => {
-            let user = surrounding(u)?;
+            // As in a URL, `/` or `@` in the user would move where the password starts.
+            let user = surrounding(u)?.replace(['/', '@'], "");
             let rest = surrounding(u)?;
             format!("{user}:{pw}@{rest}")
         }

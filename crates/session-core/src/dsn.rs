@@ -37,8 +37,9 @@ impl std::fmt::Debug for Redacted<'_> {
 /// `text` with its passwords replaced by [`MASK`], for error messages and logs.
 ///
 /// Masks the password of a URL or Go-driver DSN (`user:secret@host`, `user:secret@tcp(…)`)
-/// and the value of `password=…` / `pass=…` / `pwd=…` parameters, quoted or not, in
-/// `key=value` DSNs and URL queries. It errs on the side of masking too much.
+/// and the value of `password=…` / `pass=…` / `pwd=…` parameters, quoted or not (with
+/// `\` escapes and spaces around `=`, as libpq reads them), in `key=value` DSNs and URL
+/// queries. It errs on the side of masking too much.
 ///
 /// ```
 /// use session_core::dsn::mask_secrets;
@@ -63,42 +64,65 @@ fn mask_userinfo(text: &str) -> String {
 fn mask_params(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
-    while let Some((before, after, key_len)) = find_secret_key(rest) {
-        out.push_str(&rest[..before + key_len]);
+    while let Some(value_start) = find_secret_value(rest) {
+        out.push_str(&rest[..value_start]);
         out.push_str(MASK);
-        let value = &rest[after..];
-        let end = match value.chars().next() {
-            Some(q @ ('\'' | '"')) => value[1..].find(q).map_or(value.len(), |i| i + 2),
-            _ => value
-                .find(|c: char| c.is_whitespace() || c == '&' || c == ';')
-                .unwrap_or(value.len()),
-        };
-        rest = &value[end..];
+        let value = &rest[value_start..];
+        rest = &value[secret_value_len(value)..];
     }
     out.push_str(rest);
     out
 }
 
-/// The next `password=` (or alias) parameter: offset of the key, offset of its value,
-/// length of `key=`.
-fn find_secret_key(text: &str) -> Option<(usize, usize, usize)> {
+/// The length of the parameter value at the start of `value`: a quoted value up to its
+/// closing quote, `\` escaping the next character (libpq), or up to whitespace, `&` or `;`.
+fn secret_value_len(value: &str) -> usize {
+    let mut chars = value.char_indices();
+    let quote = match value.chars().next() {
+        Some(q @ ('\'' | '"')) => {
+            chars.next();
+            Some(q)
+        }
+        _ => None,
+    };
+    while let Some((i, c)) = chars.next() {
+        match (c, quote) {
+            ('\\', _) => {
+                chars.next();
+            }
+            (c, Some(q)) if c == q => return i + c.len_utf8(),
+            (c, None) if c.is_whitespace() || c == '&' || c == ';' => return i,
+            _ => {}
+        }
+    }
+    value.len()
+}
+
+/// Where the value of the next `password=` (or alias) parameter starts. As libpq reads
+/// them, spaces may surround the `=`.
+fn find_secret_value(text: &str) -> Option<usize> {
     let lower = text.to_ascii_lowercase();
-    let mut best: Option<(usize, usize, usize)> = None;
-    for key in ["password=", "passwd=", "pass=", "pwd="] {
+    let mut best: Option<usize> = None;
+    for key in ["password", "passwd", "pass", "pwd"] {
         let mut from = 0;
         while let Some(i) = lower[from..].find(key).map(|i| from + i) {
+            from = i + 1;
             let starts_param = i == 0
                 || matches!(
                     lower.as_bytes()[i - 1],
-                    b' ' | b'\t' | b'?' | b'&' | b';' | b','
+                    b' ' | b'\t' | b'\n' | b'\r' | b'?' | b'&' | b';' | b','
                 );
+            let after_key = lower[i + key.len()..].trim_start();
+            let Some(after_eq) = after_key.strip_prefix('=') else {
+                continue;
+            };
             if starts_param {
-                if best.map_or(true, |(b, _, _)| i < b) {
-                    best = Some((i, i + key.len(), key.len()));
+                let value_start = lower.len() - after_eq.trim_start().len();
+                if best.map_or(true, |b| value_start < b) {
+                    best = Some(value_start);
                 }
                 break;
             }
-            from = i + 1;
         }
     }
     best
@@ -259,6 +283,16 @@ mod tests {
                 "mysql://h/db?user=u&password=***&x=1",
             ),
             ("nopassword=x", "nopassword=x"),
+            // Found by fuzzing (fuzz/: config_postgres): libpq allows spaces around `=`
+            // and `\` escapes inside quotes; both let the password through.
+            (
+                "host=h password = pw port=x",
+                "host=h password = *** port=x",
+            ),
+            ("password =\t'a\\' b' user=u", "password =\t*** user=u"),
+            ("password=a\\ b user=u", "password=*** user=u"),
+            ("x password='a\nb'", "x password=***"),
+            ("PASSWORD= 'é b' €", "PASSWORD= *** €"),
         ] {
             assert_eq!(mask_secrets(raw), masked, "{raw}");
         }

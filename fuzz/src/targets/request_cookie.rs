@@ -17,8 +17,8 @@ use session_memory as _;
 /// Two managers on the memory engine: beego's defaults, and a keyed one that also takes
 /// the id from the query and a header.
 fn managers() -> &'static [Manager; 2] {
-    static MANAGERS: OnceLock<[Manager; 2]> = OnceLock::new();
-    MANAGERS.get_or_init(|| {
+    static MANAGERS: OnceLock<(tokio::runtime::Runtime, [Manager; 2])> = OnceLock::new();
+    &MANAGERS.get_or_init(|| {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .build()
             .expect("a runtime");
@@ -37,10 +37,10 @@ fn managers() -> &'static [Manager; 2] {
                 Manager::new("memory", keyed).await,
             ]
         });
-        // The runtime only built the managers; the target never runs their futures.
-        std::mem::forget(runtime);
-        managers.map(|m| m.expect("a memory manager"))
+        // Kept with the managers: the engine's tasks belong to it.
+        (runtime, managers.map(|m| m.expect("a memory manager")))
     })
+    .1
 }
 
 #[derive(Debug, Arbitrary)]
