@@ -51,7 +51,12 @@ pub fn mask_secrets(text: &str) -> String {
 }
 
 fn mask_userinfo(text: &str) -> String {
-    let start = text.find("://").map_or(0, |i| i + 3);
+    // A `://` counts only after a scheme (`mysql`, `postgres+tls`): one found later (a
+    // Go DSN's `?serverPubKey=file://…`) must not hide the userinfo before it.
+    let start = text
+        .find("://")
+        .filter(|&i| is_scheme(&text[..i]))
+        .map_or(0, |i| i + 3);
     let Some(at) = text[start..].rfind('@').map(|i| start + i) else {
         return text.to_owned();
     };
@@ -61,22 +66,32 @@ fn mask_userinfo(text: &str) -> String {
     }
 }
 
+/// RFC 3986's `ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )`.
+fn is_scheme(text: &str) -> bool {
+    text.starts_with(|c: char| c.is_ascii_alphabetic())
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))
+}
+
 fn mask_params(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
-    while let Some(value_start) = find_secret_value(rest) {
+    while let Some((value_start, separator)) = find_secret_value(rest) {
         out.push_str(&rest[..value_start]);
         out.push_str(MASK);
         let value = &rest[value_start..];
-        rest = &value[secret_value_len(value)..];
+        rest = &value[secret_value_len(value, separator)..];
     }
     out.push_str(rest);
     out
 }
 
 /// The length of the parameter value at the start of `value`: a quoted value up to its
-/// closing quote, `\` escaping the next character (libpq), or up to whitespace, `&` or `;`.
-fn secret_value_len(value: &str) -> usize {
+/// closing quote, `\` escaping the next character (libpq), or up to the `separator` of the
+/// parameters it is among (`&` in a URL query, `;` in ADO-style strings), or without one
+/// up to whitespace (libpq's pairs, where `&` and `;` may be part of a password).
+fn secret_value_len(value: &str, separator: Option<char>) -> usize {
     let mut chars = value.char_indices();
     let quote = match value.chars().next() {
         Some(q @ ('\'' | '"')) => {
@@ -91,18 +106,19 @@ fn secret_value_len(value: &str) -> usize {
                 chars.next();
             }
             (c, Some(q)) if c == q => return i + c.len_utf8(),
-            (c, None) if c.is_whitespace() || c == '&' || c == ';' => return i,
+            (c, None) if separator.map_or(c.is_whitespace(), |s| c == s) => return i,
             _ => {}
         }
     }
     value.len()
 }
 
-/// Where the value of the next `password=` (or alias) parameter starts. As libpq reads
-/// them, spaces may surround the `=`.
-fn find_secret_value(text: &str) -> Option<usize> {
+/// Where the value of the next `password=` (or alias) parameter starts, and the separator
+/// of the parameters it is among (`&` after `?` or `&`, `;` or `,` after those; `None`
+/// after whitespace). As libpq reads them, spaces may surround the `=`.
+fn find_secret_value(text: &str) -> Option<(usize, Option<char>)> {
     let lower = text.to_ascii_lowercase();
-    let mut best: Option<usize> = None;
+    let mut best: Option<(usize, Option<char>)> = None;
     for key in ["password", "passwd", "pass", "pwd"] {
         let mut from = 0;
         while let Some(i) = lower[from..].find(key).map(|i| from + i) {
@@ -118,8 +134,14 @@ fn find_secret_value(text: &str) -> Option<usize> {
             };
             if starts_param {
                 let value_start = lower.len() - after_eq.trim_start().len();
-                if best.map_or(true, |b| value_start < b) {
-                    best = Some(value_start);
+                let separator = match i.checked_sub(1).map(|p| lower.as_bytes()[p]) {
+                    Some(b'?' | b'&') => Some('&'),
+                    Some(b';') => Some(';'),
+                    Some(b',') => Some(','),
+                    _ => None,
+                };
+                if best.map_or(true, |(b, _)| value_start < b) {
+                    best = Some((value_start, separator));
                 }
                 break;
             }
@@ -293,6 +315,11 @@ mod tests {
             ("password=a\\ b user=u", "password=*** user=u"),
             ("x password='a\nb'", "x password=***"),
             ("PASSWORD= 'é b' €", "PASSWORD= *** €"),
+            // … and a bare libpq value runs to whitespace, `&` and `;` included.
+            ("host=h password=a&b;c port=x", "host=h password=*** port=x"),
+            ("Server=h;Password=a b;c", "Server=h;Password=***;c"),
+            // A `://` that follows no scheme does not hide a Go DSN's password.
+            ("u:pw@tcp(h)/db?k=file://x", "u:***@tcp(h)/db?k=file://x"),
         ] {
             assert_eq!(mask_secrets(raw), masked, "{raw}");
         }

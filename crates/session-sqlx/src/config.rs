@@ -37,6 +37,7 @@ impl ConfigForms {
         }
         let lower = config.to_ascii_lowercase();
         if self.url_schemes.iter().any(|s| lower.starts_with(s)) {
+            check_authority(config).map_err(fail)?;
             url(config).map_err(fail)
         } else if lower.contains("://") {
             let why = format!("unknown URL scheme; expected {}", self.when_other_scheme);
@@ -45,6 +46,24 @@ impl ConfigForms {
             native(config).map_err(fail)
         }
     }
+}
+
+/// Refuses a URL with an `@` after its host: a user or password holding an unencoded `/`,
+/// `?` or `#` ends the URL's authority early, and the rest of the password would be read
+/// as the database name or a parameter (and shown as one). The error says how to write it.
+fn check_authority(url: &str) -> Result<(), String> {
+    let after_scheme = url.find("://").map_or(url, |i| &url[i + 3..]);
+    let authority_end = after_scheme
+        .find(['/', '?', '#'])
+        .unwrap_or(after_scheme.len());
+    if after_scheme[authority_end..].contains('@') {
+        return Err(
+            "`@` after the host: percent-encode `/`, `?` and `#` in the user and \
+                    password (%2F, %3F, %23)"
+                .into(),
+        );
+    }
+    Ok(())
 }
 
 /// Takes the engine's parameters out of `query` (`a=1&b=2`, without the `?`) into
@@ -107,6 +126,22 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("empty; expected db://host"));
+    }
+
+    #[test]
+    fn an_unencoded_slash_in_the_password_is_an_error_not_a_database() {
+        // Found by fuzzing (fuzz/: config_mysql, config_postgres): `db://u:/hunter2@h/db`
+        // parsed, with `hunter2@h/db` as the database name, shown by Debug and errors.
+        for url in [
+            "db://u:/hunter2@h/db",
+            "db://u:pa?table=hunter2@h/db",
+            "db://u:a#hunter2@h",
+        ] {
+            let e = parse(url).unwrap_err().to_string();
+            assert!(e.contains("percent-encode"), "{url}: {e}");
+            assert!(!e.contains("hunter2"), "{url}: {e}");
+        }
+        assert_eq!(parse("db://u:pa%2Fss@h/db?x=1").unwrap(), "url");
     }
 
     #[test]
