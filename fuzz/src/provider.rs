@@ -16,7 +16,7 @@ use arbitrary::{Result, Unstructured};
 use session_core::ConfigError;
 
 use crate::logs;
-use crate::secret::{assert_hidden, password, surrounding};
+use crate::secret::{assert_hidden, password, surrounding, surrounding_without};
 
 /// Where a form of configuration string keeps its password.
 #[derive(Debug, Clone, Copy)]
@@ -75,15 +75,20 @@ pub fn build(u: &mut Unstructured<'_>, forms: &[Form]) -> Result<String> {
             let scheme = case_mixed(u, scheme)?;
             // `/`, `?`, `#` or `@` in the user would end the authority before the
             // password: what follows would not be a password any more.
-            let user = surrounding(u)?.replace(['/', '?', '#', '@'], "");
+            let user = surrounding_without(u, &['/', '?', '#', '@'])?;
             let rest = surrounding(u)?;
             format!("{scheme}://{user}:{pw}@{rest}")
         }
         Form::UserInfo => {
             // As in a URL, `/` or `@` in the user would move where the password starts.
-            let user = surrounding(u)?.replace(['/', '@'], "");
+            let user = surrounding_without(u, &['/', '@'])?;
             let rest = surrounding(u)?;
-            format!("{user}:{pw}@{rest}")
+            let userinfo = format!("{user}:{pw}");
+            if userinfo.contains("://") {
+                // `user://…@host` is a URL whose userinfo is all user name.
+                return Err(arbitrary::Error::IncorrectFormat);
+            }
+            format!("{userinfo}@{rest}")
         }
         Form::QueryParam(schemes, keys) => {
             let scheme = *u.choose(schemes)?;
@@ -98,7 +103,15 @@ pub fn build(u: &mut Unstructured<'_>, forms: &[Form]) -> Result<String> {
         }
         Form::KeyValue(keys) => {
             let key = u.choose(keys)?;
-            let (before, after) = (surrounding(u)?, surrounding(u)?);
+            // What comes before must not open a quote or a value that would swallow the
+            // password's key (`host='…`, `=`): it stays words, or whole pairs.
+            let before = surrounding_without(u, &['=', '\'', '\\'])?;
+            let before = if u.arbitrary::<bool>()? {
+                format!("{before}=x")
+            } else {
+                before
+            };
+            let after = surrounding(u)?;
             let spaces = [" ", "", "  "];
             let (s1, s2) = (u.choose(&spaces)?, u.choose(&spaces)?);
             let value = if u.arbitrary::<bool>()? || needs_quotes(&pw) {
@@ -126,7 +139,7 @@ pub fn build(u: &mut Unstructured<'_>, forms: &[Form]) -> Result<String> {
         Form::Positional(sep, index) => {
             let mut parts = Vec::new();
             for _ in 0..index {
-                parts.push(surrounding(u)?.replace(sep, ""));
+                parts.push(surrounding_without(u, &[sep])?);
             }
             parts.push(pw.replace(sep, ""));
             for _ in 0..u.int_in_range(0..=2)? {

@@ -53,6 +53,13 @@ pub fn plain_fragment(u: &mut Unstructured<'_>) -> Result<String> {
     Ok(if holds_mark(&text) { String::new() } else { text })
 }
 
+/// [`surrounding`] without `chars` (which would change where the password sits).
+pub fn surrounding_without(u: &mut Unstructured<'_>, chars: &[char]) -> Result<String> {
+    let text = surrounding(u)?.replace(chars, "");
+    // Removing characters can join two halves of the marker.
+    Ok(if holds_mark(&text) { String::new() } else { text })
+}
+
 /// A password holding the marker twice.
 pub fn password(u: &mut Unstructured<'_>) -> Result<String> {
     Ok(format!(

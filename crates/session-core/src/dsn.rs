@@ -1,6 +1,7 @@
 //! Reading engine configuration strings: masking secrets for error messages and logs, and
 //! the parameters every pooled engine shares (table, pool size, timeouts).
 
+use std::ops::Range;
 use std::time::Duration;
 
 /// What replaces a secret in messages.
@@ -47,23 +48,49 @@ impl std::fmt::Debug for Redacted<'_> {
 /// assert_eq!(mask_secrets("host=h password='a b' user=u"), "host=h password=*** user=u");
 /// ```
 pub fn mask_secrets(text: &str) -> String {
-    mask_params(&mask_userinfo(text))
+    // Both kinds of span are found in the original text and masked together: masking one
+    // first could cut through the other (a libpq `password = 'a@b'` after a `host:port`
+    // looks like userinfo up to its `@`, and would leave the rest of the password behind).
+    let mut spans: Vec<Range<usize>> = userinfo_password(text).into_iter().collect();
+    spans.extend(param_values(text));
+    spans.sort_by_key(|span| span.start);
+    let mut out = String::with_capacity(text.len());
+    let mut shown_to = 0;
+    for span in spans {
+        if span.start >= shown_to {
+            out.push_str(&text[shown_to..span.start]);
+            out.push_str(MASK);
+        }
+        shown_to = shown_to.max(span.end);
+    }
+    out.push_str(&text[shown_to..]);
+    out
 }
 
-fn mask_userinfo(text: &str) -> String {
+/// The password of a URL or Go DSN: from the first `:` of the userinfo to the last `@`.
+fn userinfo_password(text: &str) -> Option<Range<usize>> {
     // A `://` counts only after a scheme (`mysql`, `postgres+tls`): one found later (a
     // Go DSN's `?serverPubKey=file://…`) must not hide the userinfo before it.
     let start = text
         .find("://")
         .filter(|&i| is_scheme(&text[..i]))
         .map_or(0, |i| i + 3);
-    let Some(at) = text[start..].rfind('@').map(|i| start + i) else {
-        return text.to_owned();
-    };
-    match text[start..at].find(':').map(|i| start + i) {
-        Some(colon) => format!("{}{MASK}{}", &text[..=colon], &text[at..]),
-        None => text.to_owned(),
+    let at = start + text[start..].rfind('@')?;
+    let colon = start + text[start..at].find(':')?;
+    Some(colon + 1..at)
+}
+
+/// The values of `password=` parameters (and aliases), in order.
+fn param_values(text: &str) -> Vec<Range<usize>> {
+    let mut spans = Vec::new();
+    let mut from = 0;
+    while let Some((value_start, separator)) = find_secret_value(&text[from..]) {
+        let start = from + value_start;
+        let end = start + secret_value_len(&text[start..], separator);
+        spans.push(start..end);
+        from = end;
     }
+    spans
 }
 
 /// RFC 3986's `ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )`.
@@ -72,19 +99,6 @@ fn is_scheme(text: &str) -> bool {
         && text
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))
-}
-
-fn mask_params(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some((value_start, separator)) = find_secret_value(rest) {
-        out.push_str(&rest[..value_start]);
-        out.push_str(MASK);
-        let value = &rest[value_start..];
-        rest = &value[secret_value_len(value, separator)..];
-    }
-    out.push_str(rest);
-    out
 }
 
 /// The length of the parameter value at the start of `value`: a quoted value up to its
@@ -320,6 +334,9 @@ mod tests {
             ("Server=h;Password=a b;c", "Server=h;Password=***;c"),
             // A `://` that follows no scheme does not hide a Go DSN's password.
             ("u:pw@tcp(h)/db?k=file://x", "u:***@tcp(h)/db?k=file://x"),
+            // A `host:port` before a libpq password holding `@` is no userinfo's end.
+            ("h:1 password = 'a@b c' x", "h:*** x"),
+            ("h:1 password=a@b x", "h:*** x"),
         ] {
             assert_eq!(mask_secrets(raw), masked, "{raw}");
         }
