@@ -80,7 +80,9 @@ fn userinfo_password(text: &str) -> Option<Range<usize>> {
     Some(colon + 1..at)
 }
 
-/// The values of `password=` parameters (and aliases), in order.
+/// The values of `password=` parameters (and aliases), in order. The search goes on from
+/// each value's start, not its end: where a value's end is misjudged (`,password=x
+/// password = 'a,b'` read as comma-separated), a parameter inside it is still found.
 fn param_values(text: &str) -> Vec<Range<usize>> {
     let mut spans = Vec::new();
     let mut from = 0;
@@ -88,7 +90,7 @@ fn param_values(text: &str) -> Vec<Range<usize>> {
         let start = from + value_start;
         let end = start + secret_value_len(&text[start..], separator);
         spans.push(start..end);
-        from = end;
+        from = start;
     }
     spans
 }
@@ -337,6 +339,7 @@ mod tests {
             // A `host:port` before a libpq password holding `@` is no userinfo's end.
             ("h:1 password = 'a@b c' x", "h:*** x"),
             ("h:1 password=a@b x", "h:*** x"),
+            ("x,password=y password = 'a,b c' z", "x,password=*** z"),
         ] {
             assert_eq!(mask_secrets(raw), masked, "{raw}");
         }
