@@ -106,6 +106,10 @@ pub fn build(u: &mut Unstructured<'_>, forms: &[Form]) -> Result<String> {
             // What comes before must not open a quote or a value that would swallow the
             // password's key (`host='…`, `=`): it stays words, or whole pairs.
             let before = surrounding_without(u, &['=', '\'', '\\'])?;
+            if before.contains("://") {
+                // Then the whole string is a URL, of which the pairs are the path.
+                return Err(arbitrary::Error::IncorrectFormat);
+            }
             let before = if u.arbitrary::<bool>()? {
                 format!("{before}=x")
             } else {

@@ -6,6 +6,8 @@
 //! - `bench [ARGS]`: start the servers and run `cargo bench` with `ARGS`.
 //! - `servers [ENGINE...]`: start the servers, print their environment variables, wait for
 //!   Ctrl-C.
+//! - `fuzz [TARGET...] [--seconds N]`: build the cargo-fuzz targets of `fuzz/` and run each
+//!   for N seconds (see `fuzz/README.md`).
 //!
 //! Environment: an engine's variable (`MYSQL_URL`, `POSTGRES_URL`, `REDIS_URL`,
 //! `REDIS_CLUSTER_URLS`, `REDIS_SENTINEL_URLS` with `REDIS_SENTINEL_MASTER`,
@@ -15,6 +17,8 @@
 
 mod child;
 mod engines;
+mod fuzz;
+mod fuzzstats;
 mod launch;
 mod report;
 mod testrun;
@@ -40,6 +44,9 @@ commands:
   conformance [ENGINE...] [-- ARGS]  only the engines' tests
   bench [ARGS]                       cargo bench --workspace ARGS against throwaway servers
   servers [ENGINE...]                start servers, print their variables, wait for Ctrl-C
+  fuzz [TARGET...] [--seconds N] [--sanitizer address|none] [--list] [-- LIBFUZZER_ARGS]
+                                     build the fuzz targets (cargo-fuzz, installed if
+                                     missing) and run each for N seconds (default 20)
 
 ARGS after -- go to every test executable (e.g. -- --nocapture).
 
@@ -64,6 +71,7 @@ fn main() -> ExitCode {
             }
             "bench" => bench(rest),
             "servers" => serve(rest),
+            "fuzz" => fuzz::run(rest),
             "help" | "-h" | "--help" => {
                 println!("{USAGE}");
                 Ok(ExitCode::SUCCESS)
