@@ -56,7 +56,9 @@ pub enum Backend {
     None,
     /// xtask starts the topology unless the engine's environment variable is already set.
     Local(Topology),
-    /// Only an external server named by the environment variable; skipped when it is unset.
+    /// Only an external server named by the environment variable. When it is unset the
+    /// engine's tests still run (unit tests need no server; the others say they skip) and
+    /// the engine is reported as skipped.
     External,
 }
 
@@ -145,7 +147,7 @@ pub const ENGINES: &[Engine] = &[
         name: "couchbase",
         package: "session-couchbase",
         backend: Backend::External,
-        env_var: Some("COUCHBASE_URL"),
+        env_var: Some("COUCHBASE_CONNSTR"),
     },
 ];
 
@@ -166,6 +168,9 @@ pub enum Provision {
     Skip(String),
     /// Nothing: no server needed, or an external one is named by the environment.
     Ready,
+    /// Its external server is not named: its tests run without one (those that need it
+    /// say they are skipped) and it is reported as skipped, with the reason.
+    WithoutServer(String),
     /// xtask starts the topology and sets `env_var` (and the topology's extra variables).
     Start {
         /// What to start.
@@ -209,7 +214,7 @@ impl Engine {
             (Backend::None, _) => Provision::Ready,
             (_, Some(_)) if external => Provision::Ready,
             (Backend::Local(topology), Some(env_var)) => Provision::Start { topology, env_var },
-            (Backend::External, Some(var)) => Provision::Skip(format!("{var} not set")),
+            (Backend::External, Some(var)) => Provision::WithoutServer(format!("{var} not set")),
             (_, None) => Provision::Skip("no environment variable configured".into()),
         }
     }
@@ -286,11 +291,16 @@ mod tests {
         );
         assert_eq!(
             engine("couchbase").provision(&[], unset),
-            Provision::Skip("COUCHBASE_URL not set".into())
+            Provision::WithoutServer("COUCHBASE_CONNSTR not set".into())
         );
         assert_eq!(
             engine("couchbase").provision(&[], |_| Some(String::new())),
-            Provision::Skip("COUCHBASE_URL not set".into())
+            Provision::WithoutServer("COUCHBASE_CONNSTR not set".into())
+        );
+        assert_eq!(engine("couchbase").provision(&[], set), Provision::Ready);
+        assert_eq!(
+            engine("couchbase").provision(&["couchbase".into()], unset),
+            Provision::Skip("listed in SESSION_SKIP".into())
         );
     }
 

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use crate::engines::{Engine, Provision, Topology};
 use session_testkit::servers::{self, redis, RedisCluster, RedisSentinel};
-use session_testkit::servers::{RunningServer, ServerError};
+use session_testkit::servers::{RunningServer, ServerError, StartOptions};
 
 /// Servers one engine needs started.
 #[derive(Debug, Clone, Copy)]
@@ -45,11 +45,12 @@ pub enum Deployment {
 }
 
 impl Deployment {
-    /// Starts `topology` and waits until it is ready.
-    pub fn start(topology: Topology) -> Result<Self, ServerError> {
+    /// Starts `topology` and waits until it is ready; `options` apply to independent
+    /// servers (each kind takes the options it knows).
+    pub fn start(topology: Topology, options: StartOptions) -> Result<Self, ServerError> {
         Ok(match topology {
             Topology::Servers { kind, instances } => {
-                Deployment::Servers(servers::start_many(kind, instances)?)
+                Deployment::Servers(servers::start_many_with(kind, instances, options)?)
             }
             Topology::RedisCluster => Deployment::RedisCluster(RedisCluster::start()?),
             Topology::RedisSentinel => Deployment::RedisSentinel(Box::new(RedisSentinel::start()?)),
@@ -135,13 +136,18 @@ impl Launch {
 
 /// Starts the servers of every request in parallel, reporting progress on stderr.
 pub fn start(requests: &[Request]) -> Launch {
+    start_with(requests, StartOptions::default())
+}
+
+/// [`start`] with [`StartOptions`] for every independent server.
+pub fn start_with(requests: &[Request], options: StartOptions) -> Launch {
     let results: Vec<_> = thread::scope(|scope| {
         let handles: Vec<_> = requests
             .iter()
             .map(|request| {
                 let handle = scope.spawn(move || {
                     let begin = Instant::now();
-                    let result = Deployment::start(request.topology);
+                    let result = Deployment::start(request.topology, options);
                     (result, begin.elapsed())
                 });
                 (request, handle)

@@ -4,6 +4,9 @@
 //!   engines present in the workspace, run all tests and doc tests, print a summary.
 //! - `conformance [ENGINE...] [-- ARGS]`: the same for the engines' test executables only.
 //! - `bench [ARGS]`: start the servers and run `cargo bench` with `ARGS`.
+//! - `bench --peers [PART...] [-- ARGS]`: start the servers and run the side-by-side
+//!   benchmarks of `bench/peers` (parts `side-by-side`, `scale`, `over-http`,
+//!   `instructions`; default all, `ARGS` go to each), which rewrite `BENCHMARKS.md`.
 //! - `servers [ENGINE...]`: start the servers, print their environment variables, wait for
 //!   Ctrl-C.
 //! - `fuzz [TARGET...] [--seconds N]`: build the cargo-fuzz targets of `fuzz/` and run each
@@ -11,7 +14,7 @@
 //!
 //! Environment: an engine's variable (`MYSQL_URL`, `POSTGRES_URL`, `REDIS_URL`,
 //! `REDIS_CLUSTER_URLS`, `REDIS_SENTINEL_URLS` with `REDIS_SENTINEL_MASTER`,
-//! `MEMCACHE_SERVERS`, `COUCHBASE_URL`) points its tests at an external server instead of a
+//! `MEMCACHE_SERVERS`, `COUCHBASE_CONNSTR`) points its tests at an external server instead of a
 //! throwaway one; `SESSION_SKIP=mysql,couchbase` skips engines; `XTASK_SERVER_USER` names the
 //! unprivileged user servers run as when xtask runs as root (default `nobody`).
 
@@ -20,6 +23,7 @@ mod engines;
 mod fuzz;
 mod fuzzstats;
 mod launch;
+mod peers;
 mod report;
 mod testrun;
 mod workspace;
@@ -43,6 +47,9 @@ commands:
   test [-- ARGS]                     all tests against throwaway servers, then doc tests
   conformance [ENGINE...] [-- ARGS]  only the engines' tests
   bench [ARGS]                       cargo bench --workspace ARGS against throwaway servers
+  bench --peers [PART...] [-- ARGS]  bench/peers side by side with tower-sessions (parts:
+                                     side-by-side, scale, over-http, instructions);
+                                     writes BENCHMARKS.md
   servers [ENGINE...]                start servers, print their variables, wait for Ctrl-C
   fuzz [TARGET...] [--seconds N] [--sanitizer address|none] [--list] [-- LIBFUZZER_ARGS]
                                      build the fuzz targets (cargo-fuzz, installed if
@@ -52,7 +59,7 @@ ARGS after -- go to every test executable (e.g. -- --nocapture).
 
 environment:
   MYSQL_URL, POSTGRES_URL, REDIS_URL, REDIS_CLUSTER_URLS, REDIS_SENTINEL_URLS,
-  MEMCACHE_SERVERS, COUCHBASE_URL
+  MEMCACHE_SERVERS, COUCHBASE_CONNSTR
                       use this external server instead of starting one
                       (`;` separates several; REDIS_SENTINEL_MASTER names the
                       sentinels' master, default mymaster)
@@ -68,6 +75,10 @@ fn main() -> ExitCode {
             "conformance" => {
                 let (names, test_args) = split_dashes(rest);
                 testrun::run(&Scope::Conformance(names.to_vec()), test_args)
+            }
+            "bench" if rest.first().is_some_and(|arg| arg == "--peers") => {
+                let (names, args) = split_dashes(&rest[1..]);
+                peers::run(names, args)
             }
             "bench" => bench(rest),
             "servers" => serve(rest),

@@ -14,6 +14,9 @@ pub struct Group {
     pub packages: Vec<String>,
     /// Set when the group's tests do not run, with the reason.
     pub skipped: Option<String>,
+    /// Set when the group's tests run without the server they need (those that need it
+    /// skip themselves): reported as skipped with this reason unless something failed.
+    pub without_server: Option<String>,
     /// What failed; empty when everything passed.
     pub failures: Vec<String>,
 }
@@ -26,6 +29,7 @@ impl Group {
             engine: Some(name.to_owned()),
             packages: vec![package.to_owned()],
             skipped: None,
+            without_server: None,
             failures: Vec::new(),
         }
     }
@@ -37,6 +41,7 @@ impl Group {
             engine: None,
             packages,
             skipped: None,
+            without_server: None,
             failures: Vec::new(),
         }
     }
@@ -48,10 +53,11 @@ impl Group {
 
     /// The group's final state.
     pub fn outcome(&self) -> Outcome {
-        match (&self.skipped, self.failures.is_empty()) {
+        let skipped = self.skipped.is_some() || self.without_server.is_some();
+        match (skipped, self.failures.is_empty()) {
             (_, false) => Outcome::Failed,
-            (Some(_), true) => Outcome::Skipped,
-            (None, true) => Outcome::Passed,
+            (true, true) => Outcome::Skipped,
+            (false, true) => Outcome::Passed,
         }
     }
 }
@@ -69,7 +75,7 @@ pub enum Outcome {
 
 impl fmt::Display for Group {
     /// One summary line: `engine memory: passed`, `engine mysql: FAILED (…)`,
-    /// `engine couchbase: skipped (COUCHBASE_URL not set)`. Only the first line of each
+    /// `engine couchbase: skipped (COUCHBASE_CONNSTR not set)`. Only the first line of each
     /// failure is shown; the full messages were printed when they happened.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.outcome() {
@@ -78,7 +84,10 @@ impl fmt::Display for Group {
                 f,
                 "{}: skipped ({})",
                 self.label,
-                self.skipped.as_deref().unwrap_or_default()
+                self.skipped
+                    .as_deref()
+                    .or(self.without_server.as_deref())
+                    .unwrap_or_default()
             ),
             Outcome::Failed => {
                 let reasons: Vec<&str> = self
@@ -124,17 +133,30 @@ mod tests {
             .failures
             .push("server failed to start: mariadbd not found\nmore".into());
         let mut skipped = Group::engine("couchbase", "session-couchbase");
-        skipped.skipped = Some("COUCHBASE_URL not set".into());
+        skipped.without_server = Some("COUCHBASE_CONNSTR not set".into());
+        assert!(skipped.runnable(), "its unit tests still run");
+        let mut listed = Group::engine("redis", "session-redis");
+        listed.skipped = Some("listed in SESSION_SKIP".into());
+        assert!(!listed.runnable());
         let rest = Group::rest(vec!["session-core".into(), "session-web".into()]);
-        let groups = [passed, failed, skipped, rest];
+        let groups = [passed, failed, skipped, listed, rest];
         assert_eq!(
             summary(&groups),
             "engine memory: passed\n\
              engine mysql: FAILED (server failed to start: mariadbd not found)\n\
-             engine couchbase: skipped (COUCHBASE_URL not set)\n\
+             engine couchbase: skipped (COUCHBASE_CONNSTR not set)\n\
+             engine redis: skipped (listed in SESSION_SKIP)\n\
              rest (session-core, session-web): passed\n\
-             xtask: 2 passed, 1 failed, 1 skipped"
+             xtask: 2 passed, 1 failed, 2 skipped"
         );
         assert!(any_failed(&groups));
+        let mut broken = Group::engine("couchbase", "session-couchbase");
+        broken.without_server = Some("COUCHBASE_CONNSTR not set".into());
+        broken.failures.push("unit tests failed".into());
+        assert_eq!(
+            broken.outcome(),
+            Outcome::Failed,
+            "a failing unit test is not a skip"
+        );
     }
 }

@@ -80,6 +80,7 @@ pub fn run(scope: &Scope, test_args: &[String]) -> Result<ExitCode, String> {
         let provision = engine.provision(&skip, |var| env::var(var).ok());
         match &provision {
             Provision::Skip(reason) => group.skipped = Some(reason.clone()),
+            Provision::WithoutServer(reason) => group.without_server = Some(reason.clone()),
             Provision::Ready => {}
             Provision::Start { .. } => requests.extend(Request::from_provision(engine, &provision)),
         }

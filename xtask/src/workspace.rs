@@ -46,6 +46,10 @@ impl Package {
 pub struct Workspace {
     /// All members, in `cargo metadata` order.
     pub packages: Vec<Package>,
+    /// The workspace's root directory.
+    pub root: PathBuf,
+    /// Where cargo builds (honours `CARGO_TARGET_DIR`).
+    pub target_dir: PathBuf,
 }
 
 impl Workspace {
@@ -93,7 +97,12 @@ impl Workspace {
                 })
             })
             .collect::<Result<Vec<_>, &str>>()?;
-        Ok(Workspace { packages })
+        let path_of = |key: &str| PathBuf::from(json[key].as_str().unwrap_or_default());
+        Ok(Workspace {
+            packages,
+            root: path_of("workspace_root"),
+            target_dir: path_of("target_directory"),
+        })
     }
 
     /// The member called `name`.
@@ -281,6 +290,8 @@ mod tests {
 
     fn workspace() -> Workspace {
         let json = serde_json::json!({
+            "workspace_root": "/ws",
+            "target_directory": "/ws/target",
             "packages": [
                 {
                     "name": "session-memory",
@@ -302,6 +313,8 @@ mod tests {
     #[test]
     fn reads_metadata() {
         let ws = workspace();
+        assert_eq!(ws.root, Path::new("/ws"));
+        assert_eq!(ws.target_dir, Path::new("/ws/target"));
         let memory = ws.package("session-memory").expect("member");
         assert_eq!(memory.dir(), Path::new("/ws/crates/session-memory"));
         assert_eq!(memory.lib_crate.as_deref(), Some("session_memory"));

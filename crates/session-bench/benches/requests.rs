@@ -1,8 +1,14 @@
-//! One request per iteration on each engine (SQL ones when their servers are named): a new visitor, a read-only request,
+//! One request per iteration on each engine (those with servers when the servers are named): a new visitor, a read-only request,
 //! and a request that changes one key. Run with `cargo xtask bench`.
+//!
+//! Next to the memcache engine, `memcache-raw` times the bare commands on the server that
+//! holds the benchmark's session: one `mg` (what a read-only request costs at least) and an
+//! `mg` + `ms` (a get and a set: what a changing request costs at least).
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use session_bench::{engines, Target};
+use memcache::exp::{AsyncMetaClient, Get, Meta, Set, Ttl};
+use session_bench::{engines, session_id, Target, MEMCACHE_SERVERS};
+use session_memcache::{MemcacheConfig, Placement};
 
 fn requests(c: &mut Criterion) {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -35,7 +41,40 @@ fn requests(c: &mut Criterion) {
             })
         });
         group.finish();
+        if engine == "memcache" {
+            raw_memcache(c, &runtime, &config, &cookie);
+        }
     }
+}
+
+/// The bare commands on the server of the benchmark's session, with a value of its size.
+fn raw_memcache(c: &mut Criterion, runtime: &tokio::runtime::Runtime, list: &str, cookie: &str) {
+    let servers = MemcacheConfig::parse(list).expect(MEMCACHE_SERVERS).servers;
+    let sid = session_id(cookie).expect("the session cookie");
+    let home = servers[Placement::server_for(sid.as_bytes(), &servers)].clone();
+    let (client, value) = runtime.block_on(async {
+        let client = AsyncMetaClient::connect(home).await.expect("memcached");
+        let stored = client.run(Get::new(sid)).await.expect("mg");
+        (client, stored.value.expect("the stored session"))
+    });
+    let key = format!("raw-{sid}");
+    let mut group = c.benchmark_group("memcache-raw");
+    group.bench_function("get", |b| {
+        b.to_async(runtime).iter(|| async {
+            client
+                .run(Get::new(sid).meta(Meta::NONE.cas().ttl()))
+                .await
+                .expect("mg")
+        })
+    });
+    group.bench_function("get_set", |b| {
+        b.to_async(runtime).iter(|| async {
+            client.run(Get::new(&key)).await.expect("mg");
+            let set = Set::new(&key, &value).ttl(Ttl::secs(3600));
+            client.run(set).await.expect("ms")
+        })
+    });
+    group.finish();
 }
 
 criterion_group!(benches, requests);

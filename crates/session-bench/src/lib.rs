@@ -19,28 +19,50 @@ use http::{HeaderMap, Request};
 use session_cookie as _;
 use session_core::{Manager, ManagerConfig, Result};
 use session_file as _;
+use session_memcache as _;
 use session_memory as _;
 use session_mysql as _;
 use session_postgres as _;
+use session_redis as _;
 
-/// A 32-byte secret for the cookie engine's benchmarks (never use a fixed key in an app).
-pub const BENCH_COOKIE_KEYS: &str = r#"{"keys":["benchmark-only-secret-0123456789abcdef"]}"#;
+pub mod raw_redis;
 
-/// The embedded engines with their benchmark configuration, plus the SQL engines whose
-/// servers the environment names (`MYSQL_URL`, `POSTGRES_URL`, as `cargo xtask bench` sets).
+/// A secret for the cookie engine's benchmarks, 32 random bytes as base64 (never use a
+/// published key in an app: make your own with `openssl rand -base64 32`).
+pub const BENCH_COOKIE_KEYS: &str = r#"{"keys":["eSNgJVfPEadNRWz+HkCTUsgWN1hnZ+qt9NT/OfYvN+Q="]}"#;
+
+/// The embedded engines with their benchmark configuration, plus the server engines whose
+/// servers the environment names (`MYSQL_URL`, `POSTGRES_URL`, `MEMCACHE_SERVERS`,
+/// `REDIS_URL`, as
+/// `cargo xtask bench` sets).
 pub fn engines(file_dir: &std::path::Path) -> Vec<(&'static str, String)> {
     let mut engines = vec![
         ("memory", String::new()),
         ("file", file_dir.to_string_lossy().into_owned()),
         ("cookie", BENCH_COOKIE_KEYS.to_owned()),
     ];
-    for (engine, var) in [("mysql", "MYSQL_URL"), ("postgres", "POSTGRES_URL")] {
+    for (engine, var) in [
+        ("mysql", "MYSQL_URL"),
+        ("postgres", "POSTGRES_URL"),
+        ("memcache", MEMCACHE_SERVERS),
+        ("redis", "REDIS_URL"),
+    ] {
         match std::env::var(var) {
             Ok(url) if !url.is_empty() => engines.push((engine, url)),
             _ => eprintln!("session-bench: {engine} not measured: {var} is not set (cargo xtask bench sets it)"),
         }
     }
     engines
+}
+
+/// The variable naming the memcached servers (`host:port;host:port`).
+pub const MEMCACHE_SERVERS: &str = "MEMCACHE_SERVERS";
+
+/// The session id in a `Cookie` header made by [`Target::stored_session`].
+pub fn session_id(cookie: &str) -> Option<&str> {
+    cookie
+        .split("; ")
+        .find_map(|pair| pair.strip_prefix("beegosessionID="))
 }
 
 /// A manager on one engine, and the requests to measure.

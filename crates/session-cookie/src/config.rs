@@ -3,10 +3,12 @@
 use serde_json::Value;
 use session_core::{ConfigError, MAX_LIFETIME_SECS};
 
+use crate::secret::{self, HOW_TO_MAKE_ONE};
 use crate::ENGINE;
 
-/// The shortest secret accepted, in bytes. Shorter secrets can be brute-forced offline from
-/// a single captured cookie, so they are refused rather than padded.
+/// The shortest secret accepted, in bytes (after base64 or hex decoding). Shorter secrets
+/// can be brute-forced offline from a single captured cookie, so they are refused rather
+/// than padded.
 pub const MIN_KEY_BYTES: usize = 32;
 
 /// The field names accepted in `providerConfig`, matched case-insensitively.
@@ -32,8 +34,26 @@ const FIELDS: &[&str] = &[
 ///   `blockKey` (so `{"keys":["<securityKey><blockKey>"]}` reads the same cookies, which
 ///   is how a beego-form setup moves to rotation).
 ///
-/// Each secret must be at least [`MIN_KEY_BYTES`] bytes. Optional fields in both forms:
-/// `cookieName` (the data cookie; default `<manager cookieName>-data`), `securityName`
+/// # Secrets
+///
+/// A secret must be random: make one with `openssl rand -base64 32`. A secret written as
+/// base64 (standard or URL-safe alphabet, padded or not) or hex of [`MIN_KEY_BYTES`] or
+/// more bytes is decoded, and the decoded bytes are the key; any other secret is used as
+/// the bytes of its text. Refused, with an error that says why and how to make a good one:
+/// fewer than [`MIN_KEY_BYTES`] bytes; a published example key (beego's
+/// `beegocookiehashkey`, `beegosessionkey`, …) or a common word such as "secret" or
+/// "password"; few distinct characters or a repeated pattern; and text that reads like
+/// words or a sequence (a conservative entropy estimate under 128 bits). The key
+/// derivation (HKDF) is fast and no password hash, so a guessable secret could be found
+/// offline from one captured cookie: these checks keep such secrets out. The beego form's
+/// `securityKey` + `blockKey` is judged, and decoded, as one secret.
+///
+/// # Other fields
+///
+/// Optional fields in both forms:
+/// `cookieName` (the data cookie; default `<manager cookieName>-data`, which is also what
+/// it becomes when it equals the manager's `cookieName`, as every beego configuration of
+/// this engine has it), `securityName`
 /// (mixed into key derivation: cookies made under one name never open under another),
 /// `secure` (adds `Secure` even when the manager's `secure` is off) and `maxage` (the data
 /// cookie's `Max-Age` in seconds, 0 = a browser-session cookie; when above 0 it also caps
@@ -78,34 +98,31 @@ fn secret(field: &str, value: &Value) -> Result<Vec<u8>, ConfigError> {
     }
 }
 
-fn check_len(field: &str, secret: &[u8]) -> Result<(), ConfigError> {
-    if secret.len() < MIN_KEY_BYTES {
-        return Err(err(format!(
-            "`{field}` is {} bytes; secrets must be at least {MIN_KEY_BYTES} bytes of random \
-             text (for example 48 characters from a password generator)",
-            secret.len()
-        )));
-    }
-    Ok(())
+/// The key material of the secret configured as `field` (decoded, checked).
+fn key_material(field: &str, secret: &[u8]) -> Result<Vec<u8>, ConfigError> {
+    secret::key_material(secret).map_err(|weakness| err(weakness.message(field)))
 }
 
 impl CookieConfig {
     /// A configuration with these secrets (current first) and defaults for the rest.
     ///
-    /// Fails when there is no secret or one is shorter than [`MIN_KEY_BYTES`].
+    /// Each secret is read as in `providerConfig` (base64 and hex are decoded; see the
+    /// type's documentation). Fails when there is no secret or one does not look random.
     pub fn with_keys<I, K>(keys: I) -> Result<Self, ConfigError>
     where
         I: IntoIterator<Item = K>,
         K: AsRef<[u8]>,
     {
-        let keys: Vec<Vec<u8>> = keys.into_iter().map(|k| k.as_ref().to_vec()).collect();
+        let keys = keys
+            .into_iter()
+            .enumerate()
+            .map(|(i, k)| key_material(&format!("keys[{i}]"), k.as_ref()))
+            .collect::<Result<Vec<_>, _>>()?;
         if keys.is_empty() {
-            return Err(err(
-                "no key given: set `keys` to a list of secrets, current first",
-            ));
-        }
-        for (i, k) in keys.iter().enumerate() {
-            check_len(&format!("keys[{i}]"), k)?;
+            return Err(err(format!(
+                "no key given: set `keys` to a list of secrets, current first; \
+                 {HOW_TO_MAKE_ONE}"
+            )));
         }
         Ok(CookieConfig {
             cookie_name: None,
@@ -126,7 +143,8 @@ impl CookieConfig {
         if text.trim().is_empty() {
             return Err(err(
                 "providerConfig is empty; the cookie engine needs keys, e.g. \
-                 {\"keys\":[\"<a random secret of 32+ bytes>\"]}",
+                 {\"keys\":[\"<32+ random bytes as base64>\"]}: make one with \
+                 `openssl rand -base64 32`",
             ));
         }
         // Parsing into `Value` first: serde_json's syntax errors quote no input, only
@@ -220,10 +238,10 @@ impl CookieConfig {
                         "`keys` is empty: give at least one secret, current first",
                     ));
                 }
-                for (i, k) in list.iter().enumerate() {
-                    check_len(&format!("keys[{i}]"), k)?;
-                }
-                list
+                list.iter()
+                    .enumerate()
+                    .map(|(i, k)| key_material(&format!("keys[{i}]"), k))
+                    .collect::<Result<Vec<_>, _>>()?
             }
             (None, Some(sk), Some(bk)) => {
                 if sk.is_empty() || bk.is_empty() {
@@ -231,9 +249,7 @@ impl CookieConfig {
                         "beego's form needs both `securityKey` and `blockKey` non-empty",
                     ));
                 }
-                let combined = [sk, bk].concat();
-                check_len("securityKey + blockKey", &combined)?;
-                vec![combined]
+                vec![key_material("securityKey + blockKey", &[sk, bk].concat())?]
             }
             (None, Some(_), None) => {
                 return Err(err("`securityKey` is set but `blockKey` is missing"))
@@ -242,10 +258,10 @@ impl CookieConfig {
                 return Err(err("`blockKey` is set but `securityKey` is missing"))
             }
             (None, None, None) => {
-                return Err(err(
-                    "no key given: set `keys` (a list of 32+ byte secrets, current first) or \
-                     beego's `securityKey` and `blockKey`",
-                ))
+                return Err(err(format!(
+                    "no key given: set `keys` (a list of secrets, current first) or beego's \
+                     `securityKey` and `blockKey`; {HOW_TO_MAKE_ONE}"
+                )))
             }
         };
         Ok(config)
@@ -253,107 +269,4 @@ impl CookieConfig {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const K1: &str = "0123456789abcdef0123456789abcdef";
-    const K2: &str = "fedcba9876543210fedcba9876543210-old";
-
-    #[test]
-    fn own_form_keeps_key_order() {
-        let c = CookieConfig::parse(&format!(r#"{{"keys":["{K1}","{K2}"],"cookieName":"sd"}}"#))
-            .unwrap();
-        assert_eq!(c.keys, vec![K1.as_bytes().to_vec(), K2.as_bytes().to_vec()]);
-        assert_eq!(c.cookie_name.as_deref(), Some("sd"));
-        assert_eq!((c.secure, c.max_age), (false, None));
-    }
-
-    #[test]
-    fn beego_form_is_mapped_case_insensitively() {
-        let c = CookieConfig::parse(
-            r#"{"CookieName":"gosessionid","securitykey":"beegocookiehashkey",
-                "BLOCKKEY":"0123456789abcdef","securityName":"beegoapp","secure":true,"MaxAge":3600}"#,
-        )
-        .unwrap();
-        assert_eq!(c.cookie_name.as_deref(), Some("gosessionid"));
-        assert_eq!(c.keys, vec![b"beegocookiehashkey0123456789abcdef".to_vec()]);
-        assert_eq!(c.security_name, "beegoapp");
-        assert!(c.secure);
-        assert_eq!(c.max_age, Some(3600));
-    }
-
-    #[test]
-    fn missing_and_short_keys_are_errors() {
-        for (json, needle) in [
-            ("", "empty"),
-            ("{}", "no key"),
-            (r#"{"keys":[]}"#, "empty"),
-            (r#"{"keys":["short"]}"#, "keys[0]` is 5 bytes"),
-            (&format!(r#"{{"keys":["{K1}","short"]}}"#), "keys[1]"),
-            (r#"{"securityKey":"a"}"#, "blockKey` is missing"),
-            (r#"{"blockKey":"a"}"#, "securityKey` is missing"),
-            (
-                r#"{"securityKey":"tooshort","blockKey":"alsoshort"}"#,
-                "securityKey + blockKey",
-            ),
-            (
-                r#"{"securityKey":"","blockKey":"0123456789abcdef0123456789abcdef01"}"#,
-                "non-empty",
-            ),
-        ] {
-            let e = CookieConfig::parse(json).unwrap_err();
-            assert!(matches!(e, ConfigError::Provider { .. }), "{json}: {e:?}");
-            assert!(e.to_string().contains(needle), "{json}: {e}");
-        }
-        assert!(CookieConfig::with_keys(Vec::<&str>::new()).is_err());
-        assert!(CookieConfig::with_keys(["x".repeat(31)]).is_err());
-        assert_eq!(CookieConfig::with_keys([K1, K2]).unwrap().key_count(), 2);
-    }
-
-    #[test]
-    fn bad_fields_are_named_and_secrets_never_shown() {
-        let secret = "TOPSECRET-TOPSECRET-TOPSECRET-TOPSECRET";
-        for (json, needle) in [
-            (
-                format!(r#"{{"keys":["{secret}"],"cookeName":"x"}}"#),
-                "cookeName",
-            ),
-            (format!(r#"{{"keys":"{secret}"}}"#), "`keys` must be a list"),
-            (
-                r#"{"keys":[12345678901234567890123456789012345]}"#.to_owned(),
-                "keys[0]` must be a string",
-            ),
-            (format!(r#"{{"keys":["{secret}"],"maxage":-1}}"#), "maxage"),
-            (
-                format!(r#"{{"keys":["{secret}"],"maxage":"1h"}}"#),
-                "maxage",
-            ),
-            (
-                format!(r#"{{"keys":["{secret}"],"secure":"yes"}}"#),
-                "secure",
-            ),
-            (
-                format!(r#"{{"keys":["{secret}"],"cookieName":5}}"#),
-                "cookieName",
-            ),
-            (
-                format!(r#"{{"keys":["{secret}"],"securityKey":"{secret}"}}"#),
-                "not both",
-            ),
-            (format!(r#"{{"keys":["{secret}""#), "JSON"),
-            (format!(r#"["{secret}"]"#), "JSON object"),
-            (format!(r#""{secret}""#), "JSON object"),
-        ] {
-            let e = CookieConfig::parse(&json).unwrap_err().to_string();
-            assert!(e.contains(needle), "{json}: {e}");
-            assert!(!e.contains("TOPSECRET"), "{e}");
-            assert!(!e.contains("1234567890"), "{e}");
-        }
-        let c = CookieConfig::parse(&format!(r#"{{"keys":["{secret}"]}}"#)).unwrap();
-        let debug = format!("{c:?}");
-        assert!(
-            !debug.contains("TOPSECRET") && debug.contains("redacted"),
-            "{debug}"
-        );
-    }
-}
+mod tests;

@@ -14,25 +14,36 @@ pub(crate) struct CookieSettings {
     attributes: CookieAttributes,
 }
 
+/// The data cookie's name when none is configured, or when the configured one is the
+/// session-id cookie's.
+fn derived_name(manager: &ManagerConfig) -> String {
+    format!("{}-data", manager.cookie_name)
+}
+
 impl CookieSettings {
     pub(crate) fn new(manager: &ManagerConfig, config: &CookieConfig) -> Result<Self, ConfigError> {
-        let name = config
-            .cookie_name
-            .clone()
-            .unwrap_or_else(|| format!("{}-data", manager.cookie_name));
+        let name = match &config.cookie_name {
+            // beego's cookie engine writes the session into the id cookie itself, so every
+            // beego configuration of it names the manager's cookie here. Accepted as is;
+            // the two cookies must not clobber each other, so the data gets its own.
+            Some(name) if *name == manager.cookie_name => {
+                let derived = derived_name(manager);
+                tracing::info!(
+                    engine = ENGINE,
+                    session_cookie = %name,
+                    data_cookie = %derived,
+                    "providerConfig `cookieName` is the session-id cookie's name (as in beego's \
+                     configurations); the session data travels in a cookie of its own"
+                );
+                derived
+            }
+            Some(name) => name.clone(),
+            None => derived_name(manager),
+        };
         if !is_valid_cookie_name(&name) {
             return Err(ConfigError::provider(
                 ENGINE,
                 format!("`cookieName` {name:?} is not a valid cookie name (visible ASCII, no separators)"),
-            ));
-        }
-        if name == manager.cookie_name {
-            return Err(ConfigError::provider(
-                ENGINE,
-                format!(
-                    "`cookieName` {name:?} is also the manager's session-id cookie; the data \
-                     cookie needs a name of its own (e.g. \"{name}-data\")"
-                ),
             ));
         }
         let attributes = CookieAttributes::new(manager, manager.secure || config.secure);
@@ -69,7 +80,8 @@ mod tests {
     use session_core::SameSite;
 
     fn keys() -> CookieConfig {
-        CookieConfig::with_keys(["k".repeat(32)]).unwrap()
+        // `openssl rand -base64 32`
+        CookieConfig::with_keys(["V1P8ezFtER1bn02dXPty0Iz1Ir2m6LrHlA17TNHWCck="]).unwrap()
     }
 
     #[test]
@@ -136,9 +148,25 @@ mod tests {
     }
 
     #[test]
-    fn name_must_be_valid_and_differ_from_the_session_cookie() {
+    fn the_session_cookies_name_gives_the_data_cookie_a_derived_one() {
+        // beego's configuration: the provider's cookieName is the manager's.
+        let manager = ManagerConfig {
+            cookie_name: "gosessionid".into(),
+            ..ManagerConfig::default()
+        };
+        let mut c = keys();
+        c.cookie_name = Some("gosessionid".into());
+        let s = CookieSettings::new(&manager, &c).unwrap();
+        assert_eq!(s.name, "gosessionid-data");
+        // The same as leaving it out.
+        c.cookie_name = None;
+        assert_eq!(CookieSettings::new(&manager, &c).unwrap().name, s.name);
+    }
+
+    #[test]
+    fn name_must_be_valid() {
         let manager = ManagerConfig::default();
-        for bad in ["beegosessionID", "a b", "", "x;y"] {
+        for bad in ["a b", "", "x;y"] {
             let mut c = keys();
             c.cookie_name = Some(bad.into());
             let e = CookieSettings::new(&manager, &c).unwrap_err();

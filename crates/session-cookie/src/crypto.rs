@@ -13,6 +13,11 @@
 //! Binding the session id as associated data means a cookie only opens together with the
 //! id it was made for; the expiry is inside the authenticated plaintext, so it cannot be
 //! extended by the client.
+//!
+//! HKDF is a key derivation function for secrets that are already random, not a password
+//! hash: it is fast, so a guessable secret could be found offline from one captured cookie.
+//! That is why the configuration refuses secrets that do not look random (`secret.rs`)
+//! instead of this module slowing the derivation down.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -229,8 +234,9 @@ impl Keyring {
 mod tests {
     use super::*;
 
-    const K1: &str = "current-secret-0123456789abcdef0123";
-    const K2: &str = "old-secret-0123456789abcdef01234567";
+    // `openssl rand -base64 32`
+    const K1: &str = "g0/ZusupUpnunb38wPimhEFQI4Lq4ZYOf4rKTOS664E=";
+    const K2: &str = "oi0bk6UCtkyYKYa1O9gQrJhN6eO7bu9QKZn/AtlDrI8=";
     const SID: &str = "0123456789abcdef0123456789abcdef";
     const NOW: u64 = 1_800_000_000_000;
 

@@ -20,9 +20,9 @@
 //!
 //! # Getting started
 //!
-//! Link the crate, give it at least one secret of 32 bytes or more, and ask the manager for
-//! `"cookie"`. The response then carries two cookies: the usual session-id cookie and the
-//! sealed data cookie.
+//! Link the crate, give it at least one random secret (make one with
+//! `openssl rand -base64 32`), and ask the manager for `"cookie"`. The response then
+//! carries two cookies: the usual session-id cookie and the sealed data cookie.
 //!
 //! ```
 //! use session_core::{Manager, ManagerConfig};
@@ -32,9 +32,11 @@
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let config = ManagerConfig::builder()
 //!     .cookie_name("sid")
-//!     // Current key first; older keys still open cookies made before a rotation.
+//!     // Current key first; older keys still open cookies made before a rotation. These
+//!     // two are examples: make your own with `openssl rand -base64 32`.
 //!     .provider_config(r#"{"cookieName":"sid_data",
-//!         "keys":["current-secret-of-at-least-32-bytes!!","old-secret-still-read-after-rotation"]}"#)
+//!         "keys":["/W9AUqx97IJ3ta+dHCL8iH294GnQ4glCTxKYwqJ9cds=",
+//!                 "PIZ3hc5TXGfJGCx7yyWrNxlDNQB7DyI/5a4CZNghlcA="]}"#)
 //!     .build()?;
 //! let manager = Manager::new("cookie", config).await?;
 //!
@@ -65,15 +67,21 @@
 //! `providerConfig` is JSON, in this crate's form `{"keys":["<current>","<old>",…],
 //! "cookieName":"…"}` or beego's `{"cookieName":"gosessionid","securityKey":"…",
 //! "blockKey":"…","securityName":"…","secure":false,"maxage":3600}`; see [`CookieConfig`]
-//! for every field and how beego's keys map onto one secret. A missing or short key is a
-//! configuration error; there is no random per-process default, which would log everyone
-//! out on each restart and break behind a load balancer.
+//! for every field and how beego's keys map onto one secret. A missing key, or one that does
+//! not look random (too short, a published example such as beego's `beegocookiehashkey`,
+//! words, sequences, repeats) is a configuration error that says how to make a good one;
+//! keys given as base64 or hex are decoded. There is no random per-process default, which
+//! would log everyone out on each restart and break behind a load balancer.
 //!
 //! The data cookie takes Path `/`, `HttpOnly`, `Secure`, `SameSite` and `Domain` from the
 //! manager's configuration (`secure` in `providerConfig` can add `Secure`; the manager's
-//! run-time `set_secure` does not reach engines). Its name must differ from the manager's
-//! `cookieName`. It is written even when `enableSetCookie` is off: it is the storage, and
-//! the session id may travel in a header or the query instead.
+//! run-time `set_secure` does not reach engines). Its name is `cookieName` from
+//! `providerConfig`, by default `<manager cookieName>-data`. beego's configurations give
+//! the provider the manager's own `cookieName` (beego's engine overwrites the id cookie with
+//! the data); such a configuration is accepted as is, and the data cookie is then named
+//! `<cookieName>-data`, so the two cookies never clobber each other (logged once, at
+//! start-up, as info). It is written even when `enableSetCookie` is off: it is the storage,
+//! and the session id may travel in a header or the query instead.
 //!
 //! Each sealed value costs 50 bytes before base64url (version, key id, 24-byte nonce,
 //! 8-byte expiry, 16-byte tag), so with default attributes a session of about 2,990 encoded
@@ -107,6 +115,7 @@ mod config;
 mod cookies;
 mod crypto;
 mod provider;
+mod secret;
 
 /// Seal and open for the fuzz targets in `fuzz/`; not part of the API.
 #[cfg(feature = "fuzzing")]

@@ -7,6 +7,12 @@
 //! only if the stored session is unchanged since it was read; otherwise the latest state is
 //! read again, the request's [`ChangeSet`] is replayed onto it, and the write is retried.
 //! Two requests changing different keys of one session therefore both keep their changes.
+//!
+//! From the second retry on, each retry first waits a random, growing pause (at most
+//! 25 ms), so that many requests writing one session at once (a hundred, say) spread out
+//! instead of colliding in lockstep until the attempts run out.
+
+use std::time::Duration;
 
 use async_trait::async_trait;
 
@@ -113,6 +119,7 @@ pub async fn write_changes<S: ConditionalStore + ?Sized>(
         });
     }
     for conflicts in 1..MAX_ATTEMPTS {
+        back_off(conflicts).await;
         let (written, lifetime) = match store.fetch(sid).await? {
             Some((mut latest, version)) => {
                 changes.apply_to(&mut latest);
@@ -142,6 +149,28 @@ pub async fn write_changes<S: ConditionalStore + ?Sized>(
             Fingerprint::of(sid)
         ),
     ))
+}
+
+/// The longest pause [`back_off`] makes before the second retry; it doubles with each
+/// further conflict, up to [`MAX_BACKOFF`].
+const BACKOFF_BASE: Duration = Duration::from_micros(200);
+
+/// The longest pause between two retries.
+const MAX_BACKOFF: Duration = Duration::from_millis(25);
+
+/// Pauses before retry number `conflicts`: not at all before the first (two requests
+/// racing cost nothing extra), then for a random time of up to `BACKOFF_BASE × 2^(n-2)`
+/// (at most [`MAX_BACKOFF`]), so that many writers on one session stop colliding in
+/// lockstep: without it, of a hundred requests retrying together one wins each round and
+/// the last needs a hundred rounds.
+async fn back_off(conflicts: usize) {
+    if conflicts < 2 {
+        return;
+    }
+    let doublings = u32::try_from(conflicts - 2).unwrap_or(u32::MAX).min(16);
+    let ceiling = BACKOFF_BASE.saturating_mul(1 << doublings).min(MAX_BACKOFF);
+    let fraction = f64::from(getrandom::u32().unwrap_or(u32::MAX / 2)) / f64::from(u32::MAX);
+    tokio::time::sleep(ceiling.mul_f64(fraction)).await;
 }
 
 #[cfg(test)]
@@ -252,6 +281,78 @@ mod tests {
         assert_eq!(stored.get("theirs"), Some(&[9u8][..]));
         assert_eq!(stored.get("mine"), Some(&[2u8][..]));
         assert_eq!(stored.get("a"), Some(&[1u8][..]));
+    }
+
+    /// [`Fake`] with a network's latency before every call, so that concurrent writers
+    /// really overlap.
+    #[derive(Default)]
+    struct Slow(Fake);
+
+    #[async_trait]
+    impl ConditionalStore for Slow {
+        type Version = u64;
+
+        async fn fetch(&self, sid: &str) -> Result<Option<(SessionData, u64)>> {
+            tokio::time::sleep(Duration::from_micros(200)).await;
+            self.0.fetch(sid).await
+        }
+
+        async fn create(&self, sid: &str, data: &SessionData, life: &Lifetime) -> Result<bool> {
+            tokio::time::sleep(Duration::from_micros(200)).await;
+            self.0.create(sid, data, life).await
+        }
+
+        async fn replace(
+            &self,
+            sid: &str,
+            expected: &u64,
+            data: &SessionData,
+            life: &Lifetime,
+        ) -> Result<bool> {
+            tokio::time::sleep(Duration::from_micros(200)).await;
+            self.0.replace(sid, expected, data, life).await
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_hundred_writers_that_all_read_the_same_version_all_get_through() {
+        let slow = std::sync::Arc::new(Slow::default());
+        slow.create("s", &one("a", 1), &LIFE).await.unwrap();
+        let mut tasks = Vec::new();
+        for i in 0..100u8 {
+            let slow = std::sync::Arc::clone(&slow);
+            tasks.push(tokio::spawn(async move {
+                let mut changes = ChangeSet::new();
+                changes.set(&format!("w{i}"), vec![i]);
+                let mut view = one("a", 1);
+                changes.apply_to(&mut view);
+                write_changes(&*slow, merge(&changes, Some(&1), &view, false)).await
+            }));
+        }
+        for task in tasks {
+            let out = task.await.unwrap().unwrap();
+            assert!(matches!(out, Merged::Written { .. }), "{out:?}");
+        }
+        let (stored, version) = slow.fetch("s").await.unwrap().unwrap();
+        assert_eq!(version, 101);
+        for i in 0..100u8 {
+            assert_eq!(stored.get(&format!("w{i}")), Some(&[i][..]), "w{i} lost");
+        }
+    }
+
+    #[tokio::test]
+    async fn back_off_grows_and_stays_bounded() {
+        let started = tokio::time::Instant::now();
+        back_off(1).await;
+        assert!(
+            started.elapsed() < Duration::from_millis(1),
+            "the first retry waited"
+        );
+        for conflicts in [2, 10, 31, usize::MAX] {
+            let started = tokio::time::Instant::now();
+            back_off(conflicts).await;
+            assert!(started.elapsed() <= MAX_BACKOFF + Duration::from_millis(20));
+        }
     }
 
     #[tokio::test]

@@ -136,7 +136,7 @@ impl Session {
 
     /// The value under `key` decoded as `T` (beego's `GetSession`); `Ok(None)` when absent.
     /// A value of another type is an error for this call only.
-    pub async fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>> {
+    pub async fn get<T: DeserializeOwned + Send>(&self, key: &str) -> Result<Option<T>> {
         self.store().get(key).await
     }
 

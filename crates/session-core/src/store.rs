@@ -63,6 +63,23 @@ pub trait Store: Send + Sync {
     /// The keys the session holds, in no particular order.
     async fn keys(&self) -> Result<Vec<String>>;
 
+    /// Reads the value under `key` without awaiting, where the store keeps its values in
+    /// memory ([`TrackedStore`](crate::TrackedStore) does): calls `read` with it (borrowed,
+    /// nothing copied) and returns true. The default returns false, and callers await
+    /// [`get_raw`](Self::get_raw) instead.
+    fn read_now(&self, key: &str, read: &mut dyn FnMut(Option<&[u8]>)) -> bool {
+        let _ = (key, read);
+        false
+    }
+
+    /// Sets `key` without awaiting, where the store keeps its values in memory; gives
+    /// `value` back when it cannot (the default), and callers await
+    /// [`set_raw`](Self::set_raw) instead.
+    fn set_now(&self, key: &str, value: Vec<u8>) -> std::result::Result<(), Vec<u8>> {
+        let _ = key;
+        Err(value)
+    }
+
     /// The session's creation time and own expiry. The default (for stores that keep
     /// neither) reports both unknown.
     async fn meta(&self) -> Result<SessionMeta> {
@@ -114,11 +131,18 @@ pub trait StoreExt: Store {
     ///
     /// A stored value of another type is an [`Error::Decode`](crate::Error::Decode) for this
     /// call only; the session is unchanged.
-    fn get<T: DeserializeOwned>(
+    fn get<T: DeserializeOwned + Send>(
         &self,
         key: &str,
     ) -> impl std::future::Future<Output = Result<Option<T>>> + Send {
+        let mut now = None;
+        let found = self.read_now(key, &mut |raw| {
+            now = Some(raw.map(|raw| decode_value(key, raw)).transpose());
+        });
         async move {
+            if let (true, Some(decoded)) = (found, now) {
+                return decoded;
+            }
             match self.get_raw(key).await? {
                 Some(raw) => decode_value(key, &raw).map(Some),
                 None => Ok(None),
@@ -132,8 +156,13 @@ pub trait StoreExt: Store {
         key: &str,
         value: &T,
     ) -> impl std::future::Future<Output = Result<()>> + Send {
-        let raw = encode_value(key, value);
-        async move { self.set_raw(key, raw?).await }
+        let pending = encode_value(key, value).map(|raw| self.set_now(key, raw));
+        async move {
+            match pending? {
+                Ok(()) => Ok(()),
+                Err(raw) => self.set_raw(key, raw).await,
+            }
+        }
     }
 }
 

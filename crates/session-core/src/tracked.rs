@@ -80,6 +80,21 @@ pub trait Persist: Send + Sync + 'static {
     /// The manager's lifetime rules (from [`ProviderInit::lifetimes`](crate::ProviderInit)).
     fn lifetimes(&self) -> &Lifetimes;
 
+    /// For an unchanged session loaded with `token`: `Some(end)` when its stored expiry
+    /// (ending at `end`) needs no refresh yet for `lifetime`, so the release writes nothing
+    /// and [`persist`](Self::persist) is not called; `None` to hand it the
+    /// [touch](Write::Touch). The rule engines should follow is
+    /// [`Lifetime::refresh_due`] (more than 1 % of the inactivity limit used). The default
+    /// always touches.
+    fn touch_not_due(
+        &self,
+        token: &Self::Token,
+        lifetime: &Lifetime,
+    ) -> Option<std::time::SystemTime> {
+        let _ = (token, lifetime);
+        None
+    }
+
     /// Writes `release` and says what it did (the record's new end, or that the session is
     /// gone). `response` is there for engines that answer with headers.
     async fn persist(
@@ -197,7 +212,11 @@ impl<P: Persist> TrackedStore<P> {
     }
 
     async fn release(&self, response: &mut HeaderMap, only_if_present: bool) -> Result<Released> {
-        let token = self.token.lock().await;
+        // Uncontended (the usual case) without building a lock future.
+        let token = match self.token.try_lock() {
+            Ok(token) => token,
+            Err(_) => self.token.lock().await,
+        };
         let (data, changes) = {
             let mut state = self.lock();
             if !state.loaded && (state.data.is_empty() || only_if_present) {
@@ -205,19 +224,28 @@ impl<P: Persist> TrackedStore<P> {
             }
             (Arc::clone(&state.data), std::mem::take(&mut state.changes))
         };
+        let lifetimes = self.persist.lifetimes();
+        let lifetime = lifetime_of(lifetimes, &data);
+        if changes.is_empty() {
+            let kept = token
+                .as_ref()
+                .and_then(|token| self.persist.touch_not_due(token, &lifetime));
+            if let Some(end) = kept {
+                return Ok(Released::Kept { expires: Some(end) });
+            }
+        }
         let write = if changes.is_empty() {
             Write::Touch
         } else {
             Write::Changes(&changes)
         };
-        let lifetimes = self.persist.lifetimes();
         let release = Release {
             sid: &self.sid,
             write,
             loaded: token.as_ref(),
             data: &data,
             only_if_present,
-            lifetime: lifetime_of(lifetimes, &data),
+            lifetime,
             lifetimes,
         };
         let released = self.persist.persist(release, response).await;
@@ -234,6 +262,14 @@ impl<P: Persist> TrackedStore<P> {
     }
 }
 
+/// `set_now` of a TrackedStore always succeeds; should that change, fail rather than panic.
+fn unreachable_set() -> crate::Error {
+    crate::Error::Unsupported {
+        engine: "tracked store".into(),
+        what: "setting a value",
+    }
+}
+
 /// An empty session created now.
 fn fresh() -> SessionData {
     let mut data = SessionData::new();
@@ -247,15 +283,24 @@ impl<P: Persist> Store for TrackedStore<P> {
         &self.sid
     }
 
+    fn read_now(&self, key: &str, read: &mut dyn FnMut(Option<&[u8]>)) -> bool {
+        read(self.lock().data.get(key));
+        true
+    }
+
+    fn set_now(&self, key: &str, value: Vec<u8>) -> std::result::Result<(), Vec<u8>> {
+        let mut state = self.lock();
+        state.changes.set(key, value.clone());
+        Arc::make_mut(&mut state.data).insert(key, value);
+        Ok(())
+    }
+
     async fn get_raw(&self, key: &str) -> Result<Option<Vec<u8>>> {
         Ok(self.lock().data.get(key).map(<[u8]>::to_vec))
     }
 
     async fn set_raw(&self, key: &str, value: Vec<u8>) -> Result<()> {
-        let mut state = self.lock();
-        state.changes.set(key, value.clone());
-        Arc::make_mut(&mut state.data).insert(key, value);
-        Ok(())
+        self.set_now(key, value).map_err(|_| unreachable_set())
     }
 
     async fn delete(&self, key: &str) -> Result<()> {

@@ -26,8 +26,11 @@ session-demo: beego's session example on axum
 usage: session-demo [--port N] [--provider NAME] [--provider-config STR] [--config PATH]
 
   --port N               listen on 127.0.0.1:N (default 8080; 0 picks a free port)
-  --provider NAME        session engine: memory (default), file, cookie, mysql, postgres
-  --provider-config STR  the engine's configuration (a directory, a key, a database URL)
+  --provider NAME        session engine: memory (default), file, cookie, mysql, postgres,
+                         couchbase, memcache, redis, redis_cluster, redis_sentinel
+  --provider-config STR  the engine's configuration (a directory, a key, a database URL,
+                         memcached servers host:port;host2:port, a Redis address such as
+                         127.0.0.1:6379)
   --config PATH          beego-style app.conf to read (default: conf/app.conf if present)
   --help                 show this text
 

@@ -35,10 +35,13 @@ use session_web::SessionLayer;
 
 // Link every in-tree engine so that `--provider` can name any of them.
 use session_cookie as _;
+use session_couchbase as _;
 use session_file as _;
+use session_memcache as _;
 use session_memory as _;
 use session_mysql as _;
 use session_postgres as _;
+use session_redis as _;
 
 /// Where the demo looks for its configuration when `--config` is not given.
 pub const DEFAULT_CONFIG: &str = "conf/app.conf";

@@ -222,19 +222,41 @@ async fn configuration_comes_from_an_app_conf() {
     assert!(e.contains("nosuch") && e.contains("memory"), "{e}");
 }
 
-/// The counter, login and logout on an engine with a server, when `var` names one (as
-/// `cargo xtask test` does); under a plain `cargo test` it says it was skipped.
-async fn sql_flow(engine: &str, var: &str) {
-    let Some(url) = std::env::var(var).ok().filter(|u| !u.trim().is_empty()) else {
+/// The server `var` names (as `cargo xtask test` does); `None`, saying the test is skipped,
+/// under a plain `cargo test`.
+fn server_url(engine: &str, var: &str) -> Option<String> {
+    let url = std::env::var(var).ok().filter(|u| !u.trim().is_empty());
+    if url.is_none() {
         eprintln!("demo on {engine}: skipped: {var} not set (run cargo xtask test)");
+    }
+    url.map(|u| u.trim().to_owned())
+}
+
+/// The counter, login and logout on an engine with a server, when `var` names one.
+async fn sql_flow(engine: &str, var: &str) {
+    let Some(url) = server_url(engine, var) else {
         return;
     };
     let sep = if url.contains('?') { '&' } else { '?' };
-    let options = Options {
+    server_flow(
+        engine,
+        engine_options(engine, format!("{url}{sep}table=session_demo_test")),
+        true,
+    )
+    .await;
+}
+
+fn engine_options(engine: &str, provider_config: String) -> Options {
+    Options {
         provider: Some(engine.into()),
-        provider_config: Some(format!("{}{sep}table=session_demo_test", url.trim())),
+        provider_config: Some(provider_config),
         ..Options::default()
-    };
+    }
+}
+
+/// The counter, login and logout on a demo started with `options`; `counts`: whether the
+/// sessions page shows a number.
+async fn server_flow(engine: &str, options: Options, counts: bool) {
     let mut client = Client::new(options).await;
     assert_eq!(client.count().await, "0");
     assert_eq!(client.count().await, "1");
@@ -243,8 +265,9 @@ async fn sql_flow(engine: &str, var: &str) {
     let home = client.send("GET", "/", None).await.body;
     assert!(home.contains("<b id=\"user\">sql</b>"), "{home}");
     let sessions = client.send("GET", "/sessions", None).await.body;
-    assert!(
+    assert_eq!(
         !sessions.contains("unknown"),
+        counts,
         "{engine} counts its sessions: {sessions}"
     );
     client.send("POST", "/logout", None).await;
@@ -259,4 +282,47 @@ async fn the_mysql_engine_serves_the_demo() {
 #[tokio::test]
 async fn the_postgres_engine_serves_the_demo() {
     sql_flow("postgres", "POSTGRES_URL").await;
+}
+
+#[tokio::test]
+async fn the_memcache_engine_serves_the_demo() {
+    let Some(servers) = server_url("memcache", "MEMCACHE_SERVERS") else {
+        return;
+    };
+    server_flow("memcache", engine_options("memcache", servers), false).await;
+}
+
+/// The `host:port` of the Redis server `REDIS_URL` names.
+fn redis_addr() -> Option<String> {
+    let url = server_url("redis", "REDIS_URL")?;
+    Some(
+        url.trim_start_matches("redis://")
+            .split(['/', '?'])
+            .next()?
+            .to_owned(),
+    )
+}
+
+#[tokio::test]
+async fn the_redis_engine_serves_the_demo() {
+    let Some(addr) = redis_addr() else { return };
+    // As `--provider redis --provider-config 127.0.0.1:6379` (a prefix of its own added).
+    let config = format!("{addr},10,,0,prefix=demo-test-flags:");
+    server_flow("redis", engine_options("redis", config), true).await;
+}
+
+#[tokio::test]
+async fn the_redis_engine_serves_the_demo_from_app_conf() {
+    let Some(addr) = redis_addr() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("app.conf");
+    let conf = format!(
+        "sessionon = true\nsessionprovider = redis\nsessionproviderconfig = {addr},10,,0,prefix=demo-test-conf:\n"
+    );
+    std::fs::write(&path, conf).unwrap();
+    let options = Options {
+        config: Some(path),
+        ..Options::default()
+    };
+    server_flow("redis", options, true).await;
 }

@@ -33,7 +33,9 @@ async fn file_engine_in_headless_chromium() {
 async fn cookie_engine_in_headless_chromium() {
     counter_login_logout(Options {
         provider: Some("cookie".into()),
-        provider_config: Some(r#"{"keys":["browser-test-secret-0123456789abcdef"]}"#.into()),
+        provider_config: Some(
+            r#"{"keys":["3T11Lrx4xY8e+8ODHnG+K5CJDjG3niEkjAp9bcV+8V4="]}"#.into(),
+        ),
         ..Options::default()
     })
     .await;

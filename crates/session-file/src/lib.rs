@@ -32,6 +32,11 @@
 //! `providerConfig` is the directory (`./tmp`), or JSON with options:
 //! `{"path": "./tmp", "fsync": true, "lockTimeoutMs": 5000}` (see [`FileConfig`]).
 //! All file work runs on tokio's blocking pool, so requests and GC never stall the runtime.
+//! Waiting for a busy session never holds a blocking thread: the writers of one session in
+//! one process queue up asynchronously (at most one of them tries the file lock at a time),
+//! and a lock held by another process is polled with async pauses, up to `lockTimeoutMs`.
+//! So a client firing many concurrent writes at its own session delays only itself, and a
+//! request cancelled while it waits stops waiting.
 //! Unix only (`flock`, `O_NOFOLLOW`).
 //!
 //! Link it and ask for it by name:
@@ -67,6 +72,8 @@ mod layout;
 mod lock;
 mod ops;
 mod sweep;
+mod turns;
+mod wait;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -102,10 +109,12 @@ pub struct FileProvider {
     shared: Arc<Shared>,
 }
 
-/// What stores write through: the engine, behind an `Arc` that blocking tasks can own.
+/// What stores write through: the engine, behind an `Arc` that blocking tasks can own,
+/// and the per-id line that writers of one session wait in (see `wait`).
 #[derive(Debug)]
 struct Shared {
     engine: Arc<Engine>,
+    turns: turns::Turns,
 }
 
 impl Shared {
@@ -134,6 +143,7 @@ impl FileProvider {
         Ok(FileProvider {
             shared: Arc::new(Shared {
                 engine: Arc::new(Engine::new(&config, lifetimes)),
+                turns: turns::Turns::default(),
             }),
         })
     }
@@ -203,7 +213,8 @@ impl Persist for Shared {
             only_if_present: release.only_if_present,
             lifetime: release.lifetime,
         };
-        self.blocking("write session", move |engine| engine.release(job))
+        let sid = job.sid.clone();
+        self.locked(&sid, "write session", move |engine| engine.release(&job))
             .await
     }
 }
@@ -255,7 +266,7 @@ impl Provider for FileProvider {
         let (old, new) = (old_sid.to_owned(), sid.to_owned());
         let moved = self
             .shared
-            .blocking("regenerate session", move |engine| {
+            .locked(old_sid, "regenerate session", move |engine| {
                 engine.regenerate(&old, &new)
             })
             .await?;
@@ -263,9 +274,9 @@ impl Provider for FileProvider {
     }
 
     async fn session_destroy(&self, _cx: &Context<'_>, sid: &str) -> Result<()> {
-        let sid = sid.to_owned();
+        let owned = sid.to_owned();
         self.shared
-            .blocking("destroy session", move |engine| engine.destroy(&sid))
+            .locked(sid, "destroy session", move |engine| engine.destroy(&owned))
             .await
     }
 

@@ -11,19 +11,6 @@ use std::io;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
-
-/// Longest pause between two attempts at a busy lock.
-const MAX_BACKOFF: Duration = Duration::from_millis(20);
-
-/// Why a lock could not be taken.
-#[derive(Debug)]
-pub(crate) enum LockError {
-    /// Another holder kept it for the whole wait.
-    Busy,
-    /// The lock file could not be opened or locked.
-    Io(io::Error),
-}
 
 /// A held lock; released when dropped.
 #[derive(Debug)]
@@ -33,42 +20,29 @@ pub(crate) struct SessionLock {
     path: PathBuf,
 }
 
+/// What one try at an already opened lock file gave.
+#[derive(Debug)]
+enum Claim {
+    Held(SessionLock),
+    /// Someone else holds it.
+    Busy,
+    /// Won, but on a file that the path no longer names: it guards nothing.
+    Stale,
+}
+
 impl SessionLock {
-    /// Takes the lock at `path`, creating the file (0600) if needed, waiting at most `wait`
-    /// (zero: one attempt).
-    pub(crate) fn acquire(path: &Path, wait: Duration) -> Result<Self, LockError> {
-        let deadline = Instant::now() + wait;
-        let mut backoff = Duration::from_millis(1);
+    /// Takes the lock at `path` if nobody holds it, creating the file (0600) if needed;
+    /// `None` when it is busy. Never waits: callers that want to wait do so themselves,
+    /// outside the blocking pool (see `crate::wait`).
+    pub(crate) fn try_acquire(path: &Path) -> io::Result<Option<Self>> {
         loop {
-            let file = OpenOptions::new()
-                .read(true)
-                .write(true)
-                .create(true)
-                .mode(0o600)
-                // O_NONBLOCK: a FIFO planted at the lock path must not hang the open.
-                .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
-                .open(path)
-                .map_err(LockError::Io)?;
-            // Retry on this descriptor until it is ours or the wait is over.
-            loop {
-                match try_flock(&file) {
-                    Ok(true) => break,
-                    Ok(false) if Instant::now() >= deadline => return Err(LockError::Busy),
-                    Ok(false) => {
-                        std::thread::sleep(backoff);
-                        backoff = (backoff * 2).min(MAX_BACKOFF);
-                    }
-                    Err(e) => return Err(LockError::Io(e)),
-                }
+            match claim(path, open_lock_file(path)?)? {
+                Claim::Held(lock) => return Ok(Some(lock)),
+                Claim::Busy => return Ok(None),
+                // The file was unlinked (and maybe re-created) by the previous holder
+                // between our open and our lock: lock whatever the path names now.
+                Claim::Stale => continue,
             }
-            if still_named(path, &file).map_err(LockError::Io)? {
-                return Ok(SessionLock {
-                    _file: file,
-                    path: path.to_owned(),
-                });
-            }
-            // The file was unlinked (and maybe re-created) by the previous holder: the lock
-            // we won guards nothing. Drop it and lock whatever the path names now.
         }
     }
 
@@ -80,6 +54,31 @@ impl SessionLock {
             }
         }
     }
+}
+
+fn open_lock_file(path: &Path) -> io::Result<File> {
+    OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .mode(0o600)
+        // O_NONBLOCK: a FIFO planted at the lock path must not hang the open.
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
+        .open(path)
+}
+
+/// One try at the lock of `file`, opened on `path`.
+fn claim(path: &Path, file: File) -> io::Result<Claim> {
+    if !try_flock(&file)? {
+        return Ok(Claim::Busy);
+    }
+    if !still_named(path, &file)? {
+        return Ok(Claim::Stale);
+    }
+    Ok(Claim::Held(SessionLock {
+        _file: file,
+        path: path.to_owned(),
+    }))
 }
 
 /// One non-blocking attempt; `Ok(false)` when someone else holds the lock.
@@ -118,33 +117,30 @@ mod tests {
     fn excludes_a_second_opener_in_the_same_process() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("ab.lock");
-        let held = SessionLock::acquire(&path, Duration::ZERO).unwrap();
-        assert!(matches!(
-            SessionLock::acquire(&path, Duration::from_millis(30)),
-            Err(LockError::Busy)
-        ));
+        let held = SessionLock::try_acquire(&path).unwrap().unwrap();
+        assert!(SessionLock::try_acquire(&path).unwrap().is_none());
         drop(held);
-        SessionLock::acquire(&path, Duration::ZERO).unwrap();
+        assert!(SessionLock::try_acquire(&path).unwrap().is_some());
     }
 
     #[test]
-    fn a_waiter_on_a_removed_lock_file_relocks_the_new_one() {
+    fn a_lock_won_on_a_removed_file_is_stale_and_the_next_try_takes_the_new_one() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("ab.lock");
-        let first = SessionLock::acquire(&path, Duration::ZERO).unwrap();
-        let waiter = {
-            let path = path.clone();
-            std::thread::spawn(move || SessionLock::acquire(&path, Duration::from_secs(5)))
-        };
-        std::thread::sleep(Duration::from_millis(50));
+        let first = SessionLock::try_acquire(&path).unwrap().unwrap();
+        // A second task opened the lock file while the first held it ...
+        let opened = open_lock_file(&path).unwrap();
+        assert!(matches!(
+            claim(&path, open_lock_file(&path).unwrap()).unwrap(),
+            Claim::Busy
+        ));
+        // ... and the first removed it on its way out (destroy, regenerate, GC).
         first.remove();
-        let second = waiter.join().unwrap().unwrap();
+        assert!(matches!(claim(&path, opened).unwrap(), Claim::Stale));
+        let second = SessionLock::try_acquire(&path).unwrap().unwrap();
         // The winner holds the file the path names now, so a third party is excluded.
         assert!(path.exists());
-        assert!(matches!(
-            SessionLock::acquire(&path, Duration::ZERO),
-            Err(LockError::Busy)
-        ));
+        assert!(SessionLock::try_acquire(&path).unwrap().is_none());
         drop(second);
     }
 
@@ -155,10 +151,7 @@ mod tests {
         std::fs::write(&target, b"keep").unwrap();
         let path = dir.path().join("ab.lock");
         std::os::unix::fs::symlink(&target, &path).unwrap();
-        assert!(matches!(
-            SessionLock::acquire(&path, Duration::ZERO),
-            Err(LockError::Io(_))
-        ));
+        assert!(SessionLock::try_acquire(&path).is_err());
         assert_eq!(std::fs::read(&target).unwrap(), b"keep");
     }
 }

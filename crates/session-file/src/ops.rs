@@ -1,5 +1,9 @@
 //! The engine's operations as blocking functions (the provider runs them on tokio's
 //! blocking pool). Every read-modify-write of a session happens under its lock.
+//!
+//! Operations that need a session's lock never wait for it: when another holder has it
+//! they answer [`Attempt::Busy`] and the caller waits, asynchronously, before trying again
+//! (see `crate::wait`), so a busy session never holds on to a blocking thread.
 
 use std::io;
 use std::path::PathBuf;
@@ -12,8 +16,17 @@ use session_core::{
 use crate::config::FileConfig;
 use crate::fsio::{self, Stored, MAX_FILE_BYTES};
 use crate::layout::SessionPaths;
-use crate::lock::{LockError, SessionLock};
+use crate::lock::SessionLock;
 use crate::ENGINE;
+
+/// The outcome of one try at an operation that needs a session's lock.
+#[derive(Debug)]
+pub(crate) enum Attempt<T> {
+    /// Done (or nothing to do), with this result.
+    Done(T),
+    /// Another holder has the session's lock: nothing was changed, try again later.
+    Busy,
+}
 
 /// What a release writes, owned so it can move to the blocking pool.
 #[derive(Debug)]
@@ -72,30 +85,9 @@ impl Engine {
         self.paths(sid).ok_or_else(|| Error::invalid_id(sid))
     }
 
-    fn lock(&self, paths: &SessionPaths, wait: Duration) -> Result<Option<SessionLock>> {
-        match SessionLock::acquire(&paths.lock, wait) {
-            Ok(lock) => Ok(Some(lock)),
-            Err(LockError::Busy) => Ok(None),
-            Err(LockError::Io(e)) => Err(io_err("lock", &paths.lock, e)),
-        }
-    }
-
-    /// Waits up to the configured timeout; a lock still held then is a backend error.
-    fn lock_or_fail(&self, paths: &SessionPaths) -> Result<SessionLock> {
-        self.lock(paths, self.lock_timeout)?.ok_or_else(|| {
-            io_err(
-                "lock",
-                &paths.lock,
-                io::Error::new(
-                    io::ErrorKind::TimedOut,
-                    format!(
-                        "another request held the session lock for over {:?}; if writes are \
-                         this slow, raise `lockTimeoutMs` in providerConfig",
-                        self.lock_timeout
-                    ),
-                ),
-            )
-        })
+    /// One try at the session's lock; `None` when another holder has it.
+    fn lock(&self, paths: &SessionPaths) -> Result<Option<SessionLock>> {
+        SessionLock::try_acquire(&paths.lock).map_err(|e| io_err("lock", &paths.lock, e))
     }
 
     fn read(&self, paths: &SessionPaths, sid: &str) -> Result<Stored> {
@@ -166,7 +158,7 @@ impl Engine {
     }
 
     /// Writes a release: merges its changes into the latest stored state under the lock.
-    pub(crate) fn release(&self, job: ReleaseJob) -> Result<Released> {
+    pub(crate) fn release(&self, job: &ReleaseJob) -> Result<Attempt<Released>> {
         let paths = self.paths_for_write(&job.sid)?;
         let present =
             || fsio::entry_present(&paths).map_err(|e| io_err("stat session file", &paths.file, e));
@@ -174,24 +166,26 @@ impl Engine {
         // re-created by a release that may not create, nor by one that changed nothing.
         let may_create = !job.only_if_present && matches!(job.pending, Pending::Changes(_));
         if !may_create && !present()? {
-            return Ok(Released::Gone);
+            return Ok(Attempt::Done(Released::Gone));
         }
         fsio::ensure_levels(&self.root, &paths)
             .map_err(|e| io_err("create session directory", &paths.shard, e))?;
-        let lock = self.lock_or_fail(&paths)?;
-        match self.read(&paths, &job.sid)? {
-            Stored::Live(mut data, file) => match job.pending {
+        let Some(lock) = self.lock(&paths)? else {
+            return Ok(Attempt::Busy);
+        };
+        let released = match self.read(&paths, &job.sid)? {
+            Stored::Live(mut data, file) => match &job.pending {
                 Pending::Touch => {
                     let expires = job.lifetime.expires_at();
                     fsio::touch(&file, expires)
                         .map_err(|e| io_err("touch session file", &paths.file, e))?;
-                    Ok(Released::Stored { expires })
+                    Released::Stored { expires }
                 }
                 Pending::Changes(changes) => {
                     drop(file);
                     changes.apply_to(&mut data);
                     let lifetime = lifetime_of(&self.lifetimes, &data);
-                    self.write(&paths, &job.sid, &data, &lifetime)
+                    self.write(&paths, &job.sid, &data, &lifetime)?
                 }
             },
             stale if !may_create => {
@@ -201,27 +195,30 @@ impl Engine {
                         .map_err(|e| io_err("remove expired session file", &paths.file, e))?;
                 }
                 lock.remove();
-                Ok(Released::Gone)
+                Released::Gone
             }
             Stored::Absent | Stored::Expired => {
-                self.write(&paths, &job.sid, &job.data, &job.lifetime)
+                self.write(&paths, &job.sid, &job.data, &job.lifetime)?
             }
-        }
+        };
+        Ok(Attempt::Done(released))
     }
 
     /// Moves session `old` to `new` (a rename, which keeps the file's deadline) and returns
     /// its data; `None` when `old` is not live.
-    pub(crate) fn regenerate(&self, old: &str, new: &str) -> Result<Option<SessionData>> {
+    pub(crate) fn regenerate(&self, old: &str, new: &str) -> Result<Attempt<Option<SessionData>>> {
         let new_paths = self.paths_for_write(new)?;
         let Some(old_paths) = self.paths(old) else {
-            return Ok(None);
+            return Ok(Attempt::Done(None));
         };
         let present = fsio::entry_present(&old_paths)
             .map_err(|e| io_err("stat session file", &old_paths.file, e))?;
         if !present {
-            return Ok(None);
+            return Ok(Attempt::Done(None));
         }
-        let lock = self.lock_or_fail(&old_paths)?;
+        let Some(lock) = self.lock(&old_paths)? else {
+            return Ok(Attempt::Busy);
+        };
         let moved = match self.read(&old_paths, old)? {
             Stored::Live(data, file) => {
                 drop(file);
@@ -239,26 +236,28 @@ impl Engine {
             Stored::Absent => None,
         };
         lock.remove();
-        Ok(moved)
+        Ok(Attempt::Done(moved))
     }
 
     /// Removes session `sid` and its lock file.
-    pub(crate) fn destroy(&self, sid: &str) -> Result<()> {
+    pub(crate) fn destroy(&self, sid: &str) -> Result<Attempt<()>> {
         let Some(paths) = self.paths(sid) else {
-            return Ok(());
+            return Ok(Attempt::Done(()));
         };
         let present =
             fsio::entry_present(&paths).map_err(|e| io_err("stat session file", &paths.file, e))?;
         if !present {
-            return Ok(());
+            return Ok(Attempt::Done(()));
         }
         // Under the lock, so a release in progress cannot write the session back after it
         // was removed.
-        let lock = self.lock_or_fail(&paths)?;
+        let Some(lock) = self.lock(&paths)? else {
+            return Ok(Attempt::Busy);
+        };
         fsio::remove_if_present(&paths.file)
             .map_err(|e| io_err("remove session file", &paths.file, e))?;
         lock.remove();
-        Ok(())
+        Ok(Attempt::Done(()))
     }
 
     /// Removes session `sid` if it is still expired and nobody holds its lock.
@@ -266,7 +265,7 @@ impl Engine {
         let Some(paths) = self.paths(sid) else {
             return Ok(false);
         };
-        let Ok(Some(lock)) = self.lock(&paths, Duration::ZERO) else {
+        let Ok(Some(lock)) = self.lock(&paths) else {
             // Busy: a request is using it right now, so it is about to be refreshed anyway;
             // a later pass will collect it if not.
             return Ok(false);
@@ -292,7 +291,7 @@ impl Engine {
         if fsio::entry_present(&paths)? {
             return Ok(false);
         }
-        let Ok(Some(lock)) = self.lock(&paths, Duration::ZERO) else {
+        let Ok(Some(lock)) = self.lock(&paths) else {
             return Ok(false);
         };
         if fsio::entry_present(&paths)? {

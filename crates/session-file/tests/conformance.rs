@@ -8,8 +8,15 @@ async fn conformance() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("sessions");
     let hook_dir = dir.clone();
+    let held_dir = dir.clone();
     Suite::new("file")
         .provider_config(dir.to_str().unwrap())
+        // GC must really remove expired files, not just have reads skip them.
+        .held_with(move |sid: String| {
+            let held = session_file_path(&held_dir, &sid)
+                .is_some_and(|path| std::fs::symlink_metadata(path).is_ok());
+            Box::pin(async move { held })
+        })
         .corrupt_with(move |c: Corruption| {
             let dir = hook_dir.clone();
             Box::pin(async move {

@@ -1,9 +1,9 @@
 //! The throwaway servers themselves. SQL: they accept the URL they report, keep their data
 //! across a stop and restart, and expose what the statement tests count (PostgreSQL's
-//! statement log, MariaDB's `Com_*` counters); like the engines' tests they run under
-//! `cargo xtask test`, which sets `MYSQL_URL` and `POSTGRES_URL`, and plain `cargo test`
-//! skips them. Redis: the cluster, the sentinel topology and its failover, the command
-//! counters and the append-only option.
+//! statement log and `pg_stat_statements`, MariaDB's `Com_*` counters); like the engines'
+//! tests they run under `cargo xtask test`, which sets `MYSQL_URL` and `POSTGRES_URL`, and
+//! plain `cargo test` skips them. Redis: the cluster, the sentinel topology and its failover,
+//! the command counters and the append-only option.
 
 use session_testkit::servers::redis::{self, Connection, Reply, RespError};
 use session_testkit::servers::StartOptions;
@@ -23,6 +23,7 @@ async fn server_with_a_row(dialect: Dialect, test: &str) -> Option<(RunningServe
     };
     let options = StartOptions {
         log_statements: dialect == Dialect::Postgres,
+        stat_statements: dialect == Dialect::Postgres,
         ..StartOptions::default()
     };
     let server = engine.start_server(options).await;
@@ -76,6 +77,20 @@ async fn postgres_logs_statements_and_keeps_data_across_restarts() {
         log.contains("LOG:  statement: INSERT INTO kept"),
         "the INSERT is not in the log:\n{log}"
     );
+    // pg_stat_statements counts it too, and the `session` role may read the counters.
+    let pool = sqlx::PgPool::connect(&server.url).await.unwrap();
+    let inserts: Option<i64> = sqlx::query_scalar(
+        "SELECT sum(calls)::bigint FROM pg_stat_statements WHERE query LIKE 'INSERT INTO kept%'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        inserts,
+        Some(1),
+        "pg_stat_statements did not count the INSERT"
+    );
+    pool.close().await;
     let server = restart_keeps_the_row(Dialect::Postgres, server).await;
     let log = server.read_log().unwrap();
     assert!(

@@ -31,8 +31,8 @@
 //! - a new session with data: one [`create`](RowBackend::create);
 //! - a request that only reads: one [`load`](RowBackend::load), plus a
 //!   [`touch`](RowBackend::touch) when the record has lost more than 1 % of its inactivity
-//!   limit ([`Lifetime::refresh_due`]), or none where the load refreshes it itself
-//!   ([`Ttl::Refreshed`]);
+//!   limit ([`Lifetime::refresh_due`]), or none where the load refreshes it itself when
+//!   that is due ([`Ttl::Refreshed`]);
 //! - a request that changes the session: the `load` and one
 //!   [`replace`](RowBackend::replace); when another request changed the session meanwhile,
 //!   the latest record is [fetched](RowBackend::fetch), the changes are replayed onto it and
@@ -71,9 +71,11 @@ pub enum Ttl {
     /// The record ends in this long; release [touches](RowBackend::touch) it when that is
     /// due ([`Lifetime::refresh_due`]).
     Left(Duration),
-    /// The load itself refreshed the expiry when it was due (one call reads and refreshes,
-    /// from a lifetime the backend stored with the record): release never touches it. The
-    /// record ends in this long.
+    /// The load itself refreshed the expiry, because that was due (one call reads and
+    /// refreshes, from a lifetime the backend stored with the record): the record ends in
+    /// this long. Release never touches it, and reports the session
+    /// [stored](crate::Released::Stored) so that the cookie is refreshed with it. A load
+    /// that found no refresh due returns [`Ttl::Left`].
     Refreshed(Duration),
 }
 

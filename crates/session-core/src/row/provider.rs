@@ -189,6 +189,14 @@ impl<B: RowBackend> Persist for Rows<B> {
         self.0.lifetimes()
     }
 
+    fn touch_not_due(&self, token: &Self::Token, lifetime: &Lifetime) -> Option<SystemTime> {
+        // A load that refreshed the record reports it written (`persist`), so the cookie
+        // follows; otherwise the 1 % rule.
+        let left = token.left();
+        let not_due = matches!(token.ttl, Ttl::Left(_)) && !lifetime.refresh_due(left);
+        not_due.then(|| SystemTime::now() + left)
+    }
+
     async fn persist(
         &self,
         release: Release<'_, Self::Token>,
@@ -198,17 +206,16 @@ impl<B: RowBackend> Persist for Rows<B> {
             Write::Changes(changes) => self.write_changes(&release, changes).await,
             Write::Touch => {
                 if let Some(token) = release.loaded {
-                    let left = token.left();
-                    let due =
-                        matches!(token.ttl, Ttl::Left(_)) && release.lifetime.refresh_due(left);
-                    if !due {
-                        return Ok(Released::Kept {
-                            expires: Some(SystemTime::now() + left),
-                        });
+                    if let Ttl::Refreshed(_) = token.ttl {
+                        // The load refreshed the record: this request did write its expiry.
+                        let expires = SystemTime::now() + token.left();
+                        return Ok(Released::Stored { expires });
                     }
                 }
-                // A session destroyed or expired meanwhile stays gone: a request that
-                // changed nothing has nothing to bring back.
+                // Otherwise reached when the refresh is due (see `touch_not_due`) or the
+                // session was created in this request. A session destroyed or expired
+                // meanwhile stays gone: a request that changed nothing has nothing to bring
+                // back.
                 Ok(if self.0.touch(release.sid, &release.lifetime).await? {
                     stored(&release.lifetime)
                 } else {

@@ -268,8 +268,10 @@ async fn a_backend_that_refreshes_on_load_is_never_touched() {
     stored(&p, "a", "k", 1).await;
     p.backend().set_left("a", Duration::from_secs(1));
     let s = p.session_read(&cx(), "a").await.unwrap();
-    release(&*s).await;
+    let released = release(&*s).await;
     assert_eq!(p.backend().calls(), ["load"]);
+    // The load refreshed the record: the release says so, and the cookie is sent again.
+    assert!(matches!(released, Released::Stored { .. }), "{released:?}");
 }
 
 #[tokio::test]

@@ -107,7 +107,6 @@ fn cases() -> Vec<(Bug, &'static [&'static str])> {
                 "gc_removes_expired_and_keeps_live",
                 "own_inactivity_limit_replaces_the_default",
                 "fixed_instant_ends_the_session",
-                "absolute_lifetime_ends_an_active_session",
                 "cookie_max_age_agrees_with_the_stored_expiry",
             ],
         ),

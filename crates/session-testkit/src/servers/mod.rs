@@ -187,6 +187,10 @@ pub struct StartOptions {
     /// acknowledged is in the append-only file before the reply and survives a `kill -9`
     /// followed by [`RunningServer::restart`]. Off by default: nothing is persisted.
     pub append_only: bool,
+    /// PostgreSQL only: load `pg_stat_statements` (`shared_preload_libraries`) and create the
+    /// extension in the `sessions` database, readable by the `session` role, so that a
+    /// benchmark can count the statements each request costs on the server.
+    pub stat_statements: bool,
 }
 
 /// A server running for the duration of a test run. Dropping it stops the server (SIGTERM or
@@ -311,9 +315,18 @@ pub fn from_env(var: &str, test: &str) -> Option<String> {
 /// Starts `count` independent servers of `kind` in parallel. If any fails, the others are
 /// stopped and the first error is returned.
 pub fn start_many(kind: ServerKind, count: usize) -> Result<Vec<RunningServer>, ServerError> {
+    start_many_with(kind, count, StartOptions::default())
+}
+
+/// [`start_many`] with [`StartOptions`].
+pub fn start_many_with(
+    kind: ServerKind,
+    count: usize,
+    options: StartOptions,
+) -> Result<Vec<RunningServer>, ServerError> {
     let results: Vec<Result<RunningServer, ServerError>> = thread::scope(|scope| {
         let handles: Vec<_> = (0..count)
-            .map(|_| scope.spawn(move || start(kind)))
+            .map(|_| scope.spawn(move || start_with(kind, options)))
             .collect();
         handles
             .into_iter()

@@ -20,6 +20,13 @@ const SETUP_SQL: [&str; 2] = [
     "CREATE DATABASE sessions OWNER session",
 ];
 
+/// SQL run as the superuser in `sessions` with [`StartOptions::stat_statements`]: the view,
+/// and the right to read every role's rows of it (the counters are server-wide).
+const STAT_STATEMENTS_SQL: [&str; 2] = [
+    "CREATE EXTENSION pg_stat_statements",
+    "GRANT pg_read_all_stats TO session",
+];
+
 /// Starts PostgreSQL on `127.0.0.1:port`; its URL is
 /// `postgres://session:session@127.0.0.1:port/sessions`.
 pub(super) fn start(port: u16, options: StartOptions) -> Result<RunningServer, ServerError> {
@@ -58,6 +65,9 @@ pub(super) fn start(port: u16, options: StartOptions) -> Result<RunningServer, S
             if options.log_statements {
                 cmd.args(["-c", "log_statement=all"]);
             }
+            if options.stat_statements {
+                cmd.args(["-c", "shared_preload_libraries=pg_stat_statements"]);
+            }
             cmd
         }),
         ready: Box::new(move |site| {
@@ -76,6 +86,16 @@ pub(super) fn start(port: u16, options: StartOptions) -> Result<RunningServer, S
         "creating the PostgreSQL role and database",
         &mut psql_command(&psql, server.site.path(), port, &args),
     )?;
+    if options.stat_statements {
+        let mut args = vec!["-v", "ON_ERROR_STOP=1", "-d", "sessions"];
+        for sql in STAT_STATEMENTS_SQL {
+            args.extend(["-c", sql]);
+        }
+        process::run_tool(
+            "creating the pg_stat_statements extension",
+            &mut psql_command(&psql, server.site.path(), port, &args),
+        )?;
+    }
     Ok(server)
 }
 

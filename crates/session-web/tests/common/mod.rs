@@ -167,7 +167,7 @@ pub async fn flaky_manager(name: &str, config: ManagerConfig) -> (Manager, Arc<F
         let state = shared.clone();
         Box::pin(async move {
             Ok(Arc::new(Flaky {
-                inner: MemoryProvider::from_init(&init),
+                inner: MemoryProvider::from_init(&init)?,
                 state,
             }) as Arc<dyn Provider>)
         })

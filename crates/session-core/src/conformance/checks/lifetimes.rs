@@ -20,6 +20,13 @@ use crate::conformance::{Client, Env, Harness};
 use crate::expiry::Expiry;
 use crate::session::Session;
 
+/// Sleeps until `at` (no single sleep over three seconds).
+async fn sleep_until(at: SystemTime) {
+    while let Ok(left) = at.duration_since(SystemTime::now()) {
+        sleep_ms(u64::try_from(left.as_millis()).unwrap_or(3000).max(1)).await;
+    }
+}
+
 fn lives(secs: u64) -> ManagerConfig {
     super::lifetime(secs)
 }
@@ -103,12 +110,12 @@ pub(crate) async fn fixed_instant_ends_the_session(env: Arc<Env>) -> CheckResult
         age.is_some_and(|a| (1..=2).contains(&a)),
         "a session ending in 2 s got cookie Max-Age {age:?}"
     );
-    sleep_ms(1000).await;
+    sleep_until(end - Duration::from_millis(1000)).await;
     ensure!(
         visit(&h, &mut client, &sid).await?,
         "a session ending in 2 s was gone after 1 s"
     );
-    sleep_ms(2300).await;
+    sleep_until(end + Duration::from_millis(1300)).await;
     ensure!(
         !exists(&h, &client, &sid).await?,
         "a session whose fixed end passed 1.3 s ago is still stored (activity must not extend \
@@ -125,19 +132,26 @@ pub(crate) async fn fixed_instant_ends_the_session(env: Arc<Env>) -> CheckResult
 pub(crate) async fn absolute_lifetime_ends_an_active_session(env: Arc<Env>) -> CheckResult {
     let h = env
         .harness(ManagerConfig {
-            absolute_lifetime: 2,
+            absolute_lifetime: 3,
             ..lives(3600)
         })
         .await?;
     let (mut client, sid, headers) =
         stored_with(&h, Expiry::OnInactivity(Duration::from_secs(86_400))).await?;
+    let created = start(&h, &client)
+        .await?
+        .created()
+        .await?
+        .ok_or_else(|| Failure("a stored session has no creation time".into()))?;
     let age = max_age(&headers).flatten();
     ensure!(
-        age.is_some_and(|a| (1..=2).contains(&a)),
-        "a session with a 2 s absolute lifetime got cookie Max-Age {age:?}"
+        age.is_some_and(|a| (1..=3).contains(&a)),
+        "a session with a 3 s absolute lifetime got cookie Max-Age {age:?}"
     );
-    for step in 0..2 {
-        sleep_ms(800).await;
+    // Activity at 0.8 s and 1.6 s after creation, timed from the creation itself (a slow
+    // backend must not make the check fail for the wrong reason).
+    for (step, at) in [(0, 800), (1, 1600)] {
+        sleep_until(created + Duration::from_millis(at)).await;
         let session = start(&h, &client).await?;
         ensure!(
             session.id() == sid,
@@ -146,11 +160,11 @@ pub(crate) async fn absolute_lifetime_ends_an_active_session(env: Arc<Env>) -> C
         session.set("step", &step).await?;
         finish(&session, &mut client).await?;
     }
-    sleep_ms(1700).await;
+    sleep_until(created + Duration::from_millis(4100)).await;
     ensure!(
         !exists(&h, &client, &sid).await?,
-        "an active session is still stored 1.3 s past its absolute lifetime (each write must \
-         cap the expiry at creation + absoluteLifetime)"
+        "an active session is still stored over a second past its absolute lifetime (each \
+         write must cap the expiry at creation + absoluteLifetime)"
     );
     ensure!(
         start(&h, &client).await?.is_new(),
@@ -199,7 +213,7 @@ pub(crate) async fn cookie_max_age_agrees_with_the_stored_expiry(env: Arc<Env>) 
     let h = env
         .harness(ManagerConfig {
             cookie_life_time: 3600,
-            ..lives(2)
+            ..lives(3)
         })
         .await?;
     let (client, sid) = stored(&h, &[("a", 1)]).await?;
@@ -208,16 +222,16 @@ pub(crate) async fn cookie_max_age_agrees_with_the_stored_expiry(env: Arc<Env>) 
     session.set("b", &2).await?;
     let headers = finish(&session, &mut again).await?;
     ensure!(
-        max_age(&headers) == Some(Some(2)),
-        "cookieLifeTime 3600 over a 2 s maxLifetime gave Max-Age {:?}: the cookie must not \
+        max_age(&headers) == Some(Some(3)),
+        "cookieLifeTime 3600 over a 3 s maxLifetime gave Max-Age {:?}: the cookie must not \
          outlive the stored session",
         max_age(&headers)
     );
     let (own_client, own, headers) =
-        stored_with(&h, Expiry::OnInactivity(Duration::from_secs(3))).await?;
+        stored_with(&h, Expiry::OnInactivity(Duration::from_secs(4))).await?;
     ensure!(
-        max_age(&headers) == Some(Some(3)),
-        "a session living 3 s got cookie Max-Age {:?}",
+        max_age(&headers) == Some(Some(4)),
+        "a session living 4 s got cookie Max-Age {:?}",
         max_age(&headers)
     );
     let (_, _, browser) = stored_with(&h, Expiry::OnSessionEnd).await?;
@@ -230,17 +244,17 @@ pub(crate) async fn cookie_max_age_agrees_with_the_stored_expiry(env: Arc<Env>) 
     sleep_ms(1500).await;
     ensure!(
         exists(&h, &again, &sid).await?,
-        "a session whose cookie (Max-Age 2) is still valid after 1.5 s is gone"
+        "a session whose cookie (Max-Age 3) is still valid after 1.5 s is gone"
     );
     sleep_ms(1000).await;
     ensure!(
         exists(&h, &own_client, &own).await?,
-        "a session whose cookie (Max-Age 3) is still valid after 2.5 s is gone"
+        "a session whose cookie (Max-Age 4) is still valid after 2.5 s is gone"
     );
-    sleep_ms(2000).await;
+    sleep_ms(3000).await;
     ensure!(
         !exists(&h, &own_client, &own).await?,
-        "a session whose cookie expired (Max-Age 3) 1.5 s ago is still stored"
+        "a session whose cookie expired (Max-Age 4) 1.5 s ago is still stored"
     );
     pass()
 }
