@@ -30,9 +30,17 @@ pub enum Form {
     /// libpq-style `key=value` pairs with `key = PASSWORD` among them, the password quoted
     /// the way the form reads it (`'…'` with `\` escapes) or bare when it can be.
     KeyValue(&'static [&'static str]),
-    /// A JSON object with the password as the string value of one of these fields; for
-    /// `keys`-like fields listed in the second slice, inside an array.
-    Json(&'static [&'static str], &'static [&'static str]),
+    /// A JSON object with the password as the value of one of the `secret` fields (a
+    /// string, or wrongly typed: in an array or an object), or inside a URL's userinfo as
+    /// the value of one of the `url` fields; `extra` are `"key":value` members mixed in.
+    Json {
+        /// Fields whose value is a secret.
+        secret: &'static [&'static str],
+        /// Fields whose value is a URL that may carry a password.
+        url: &'static [&'static str],
+        /// Other members, as JSON text.
+        extra: &'static [&'static str],
+    },
     /// Values separated by `sep` with the password at position `index` (beego's redis
     /// `addr,pool,password,db`).
     Positional(char, usize),
@@ -125,16 +133,22 @@ pub fn build(u: &mut Unstructured<'_>, forms: &[Form]) -> Result<String> {
             };
             format!("{before} {key}{s1}={s2}{value} {after}")
         }
-        Form::Json(fields, list_fields) => {
+        Form::Json { secret, url, extra } => {
             let mut items = Vec::new();
-            for _ in 0..u.int_in_range(0..=2)? {
-                items.push(surrounding(u)?);
+            for _ in 0..u.int_in_range(0..=3)? {
+                items.push(match u.int_in_range(0..=2)? {
+                    0 if !extra.is_empty() => u.choose(extra)?.to_string(),
+                    _ => surrounding(u)?,
+                });
             }
-            let secret_value = serde_json::Value::String(pw);
-            let (field, value) = if !list_fields.is_empty() && u.arbitrary::<bool>()? {
-                (*u.choose(list_fields)?, serde_json::json!([secret_value]))
-            } else {
-                (*u.choose(fields)?, secret_value)
+            let (field, value) = match u.int_in_range(0..=3)? {
+                0 if !url.is_empty() => (
+                    *u.choose(url)?,
+                    serde_json::Value::String(format!("http://u:{pw}@127.0.0.1:8091")),
+                ),
+                1 => (*u.choose(secret)?, serde_json::json!([pw])),
+                2 => (*u.choose(secret)?, serde_json::json!({ "value": pw })),
+                _ => (*u.choose(secret)?, serde_json::Value::String(pw)),
             };
             let at = u.int_in_range(0..=items.len())?;
             items.insert(at, format!("{}:{value}", serde_json::Value::from(field)));
@@ -200,7 +214,11 @@ mod tests {
             Form::UserInfo,
             Form::QueryParam(&["postgres"], &["password"]),
             Form::KeyValue(&["password"]),
-            Form::Json(&["securityKey"], &["keys"]),
+            Form::Json {
+                secret: &["securityKey"],
+                url: &["save_path"],
+                extra: &[],
+            },
             Form::Positional(',', 2),
         ];
         let bytes: Vec<u8> = (0..=255u8).rev().cycle().take(8192).collect();

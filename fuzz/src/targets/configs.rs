@@ -5,9 +5,12 @@
 //! a one-line file in `fuzz_targets/`.
 
 use session_cookie::CookieConfig;
+use session_couchbase::CouchbaseConfig;
 use session_file::FileConfig;
+use session_memcache::MemcacheConfig;
 use session_mysql::MysqlConfig;
 use session_postgres::PostgresConfig;
+use session_redis::{RedisConfig, Topology};
 
 use crate::provider::{self, Form};
 
@@ -30,7 +33,17 @@ pub fn file(data: &[u8]) {
 
 /// The cookie engine: JSON with `keys` (a list) or beego's `securityKey` + `blockKey`.
 pub fn cookie(data: &[u8]) {
-    const FORMS: &[Form] = &[Form::Json(&["securityKey", "blockKey", "keys"], &["keys"])];
+    const FORMS: &[Form] = &[Form::Json {
+        secret: &["securityKey", "blockKey", "keys"],
+        url: &[],
+        extra: &[
+            r#""keys":["0123456789abcdef0123456789abcdef"]"#,
+            r#""securityKey":"0123456789abcdef""#,
+            r#""blockKey":"0123456789abcdef""#,
+            r#""cookieName":"sid_data""#,
+            r#""maxage":3600"#,
+        ],
+    }];
     provider::run(data, FORMS, |text| {
         let parsed = CookieConfig::parse(text);
         if let Ok(config) = &parsed {
@@ -61,4 +74,54 @@ pub fn postgres(data: &[u8]) {
         Form::KeyValue(&["password"]),
     ];
     provider::run(data, FORMS, PostgresConfig::parse);
+}
+
+/// Redis, in its three topologies: beego's comma form (`addr,poolsize,password,…`), its JSON
+/// form, and `redis://` URLs (one or several, `;`-separated).
+pub fn redis(data: &[u8]) {
+    const FORMS: &[Form] = &[
+        Form::Url(&["redis", "rediss", "redis+unix"]),
+        Form::QueryParam(&["redis"], &["password", "pass", "sentinel_password"]),
+        Form::Positional(',', 2),
+        Form::Json {
+            secret: &["password", "pass", "sentinel_password"],
+            url: &["save_path"],
+            extra: &[
+                r#""save_path":"127.0.0.1:6379""#,
+                r#""poolsize":10"#,
+                r#""db_num":"0""#,
+                r#""master_name":"mymaster""#,
+            ],
+        },
+    ];
+    for topology in [Topology::Standalone, Topology::Cluster, Topology::Sentinel] {
+        provider::run(data, FORMS, |text| RedisConfig::parse(topology, text));
+    }
+}
+
+/// memcached: beego's `host:port;host:port` or `memcache://` URLs. The engine has no
+/// authentication and refuses a password; the refusal must not show it.
+pub fn memcache(data: &[u8]) {
+    const FORMS: &[Form] = &[Form::Url(&["memcache", "memcached"]), Form::UserInfo];
+    provider::run(data, FORMS, MemcacheConfig::parse);
+}
+
+/// Couchbase: `couchbase://` connection strings with `password=`, beego's
+/// `http://user:pass@host:8091,pool,bucket` and its JSON form.
+pub fn couchbase(data: &[u8]) {
+    const FORMS: &[Form] = &[
+        Form::QueryParam(&["couchbase", "couchbases"], &["password", "pass"]),
+        Form::Url(&["http", "https"]),
+        Form::Json {
+            secret: &["password", "pass"],
+            url: &["save_path"],
+            extra: &[
+                r#""save_path":"couchbase://127.0.0.1""#,
+                r#""bucket":"sessions""#,
+                r#""username":"app""#,
+                r#""pool":"default""#,
+            ],
+        },
+    ];
+    provider::run(data, FORMS, CouchbaseConfig::parse);
 }
