@@ -69,13 +69,10 @@ pub fn mask_secrets(text: &str) -> String {
 
 /// The password of a URL or Go DSN: from the first `:` of the userinfo to the last `@`.
 fn userinfo_password(text: &str) -> Option<Range<usize>> {
-    // A `://` counts only after a scheme (`mysql`, `postgres+tls`): one found later (a
-    // Go DSN's `?serverPubKey=file://…`) must not hide the userinfo before it.
-    let start = text
-        .find("://")
-        .filter(|&i| is_scheme(&text[..i]))
-        .map_or(0, |i| i + 3);
-    let at = start + text[start..].rfind('@')?;
+    let at = text.rfind('@')?;
+    // The userinfo starts after the first `://` before the `@`; one after it (a Go DSN's
+    // `?serverPubKey=file://…`) must not hide the userinfo before it.
+    let start = text[..at].find("://").map_or(0, |i| i + 3);
     let colon = start + text[start..at].find(':')?;
     Some(colon + 1..at)
 }
@@ -95,18 +92,9 @@ fn param_values(text: &str) -> Vec<Range<usize>> {
     spans
 }
 
-/// RFC 3986's `ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )`.
-fn is_scheme(text: &str) -> bool {
-    text.starts_with(|c: char| c.is_ascii_alphabetic())
-        && text
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))
-}
-
 /// The length of the parameter value at the start of `value`: a quoted value up to its
-/// closing quote, `\` escaping the next character (libpq), or up to the `separator` of the
-/// parameters it is among (`&` in a URL query, `;` in ADO-style strings), or without one
-/// up to whitespace (libpq's pairs, where `&` and `;` may be part of a password).
+/// closing quote, `\` escaping the next character (libpq), or bare up to what
+/// [`ends_bare_value`] says (libpq's pairs: whitespace; `&` and `;` may be in a password).
 fn secret_value_len(value: &str, separator: Option<char>) -> usize {
     let mut chars = value.char_indices();
     let quote = match value.chars().next() {
@@ -122,11 +110,22 @@ fn secret_value_len(value: &str, separator: Option<char>) -> usize {
                 chars.next();
             }
             (c, Some(q)) if c == q => return i + c.len_utf8(),
-            (c, None) if separator.map_or(c.is_whitespace(), |s| c == s) => return i,
+            (c, None) if ends_bare_value(c, separator) => return i,
             _ => {}
         }
     }
     value.len()
+}
+
+/// Whether `c` ends a bare value among parameters separated by `separator`: whitespace
+/// for libpq's pairs and for URL queries (which hold none), only the separator in
+/// `;`-separated strings, whose values may hold spaces.
+fn ends_bare_value(c: char, separator: Option<char>) -> bool {
+    match separator {
+        None => c.is_whitespace(),
+        Some('&') => c == '&' || c.is_whitespace(),
+        Some(s) => c == s,
+    }
 }
 
 /// Where the value of the next `password=` (or alias) parameter starts, and the separator

@@ -116,7 +116,7 @@ fn json(config: &mut RedisConfig, text: &str) -> Result<(), String> {
 /// `;`-separated servers, each `host[:port]`, a socket path, or a URL.
 fn addresses(config: &mut RedisConfig, list: &str) -> Result<(), String> {
     let default_port = config.topology.default_port();
-    for item in list.split(';').map(str::trim).filter(|s| !s.is_empty()) {
+    for item in split_list(list).map(str::trim).filter(|s| !s.is_empty()) {
         let address = if item.contains("://") {
             url(config, item)?
         } else {
@@ -125,6 +125,40 @@ fn addresses(config: &mut RedisConfig, list: &str) -> Result<(), String> {
         config.addresses.push(address);
     }
     Ok(())
+}
+
+/// The items of a `;`-separated address list. In a list of URLs, only a `;` followed by the
+/// next URL's `scheme://` separates: one inside a password must not cut the URL in two
+/// (the half before it would be quoted, password and all, as a URL without a host).
+fn split_list(list: &str) -> impl Iterator<Item = &str> {
+    let urls = list.contains("://");
+    let mut rest = Some(list);
+    std::iter::from_fn(move || {
+        let text = rest?;
+        let mut search = 0;
+        loop {
+            let Some(i) = text[search..].find(';').map(|i| search + i) else {
+                rest = None;
+                return Some(text);
+            };
+            let next = text[i + 1..].trim_start();
+            if !urls || starts_url(next) {
+                rest = Some(&text[i + 1..]);
+                return Some(&text[..i]);
+            }
+            search = i + 1;
+        }
+    })
+}
+
+/// True when `text` starts with `scheme://`.
+fn starts_url(text: &str) -> bool {
+    text.split_once("://").is_some_and(|(scheme, _)| {
+        scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+            && scheme
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))
+    })
 }
 
 /// `redis://[user:pass@]host[:port][/db][?key=value…]`, `rediss://…`,

@@ -310,3 +310,24 @@ fn engine_names() {
     );
     assert_eq!(Topology::from_engine("memcache"), None);
 }
+
+#[test]
+fn a_semicolon_in_a_url_password_does_not_split_the_list() {
+    // Found by fuzzing (fuzz/: config_redis): `redis://u:a;secretpw@h` was split at the `;`,
+    // and the error quoted `redis://u:a` and then `secretpw@h` as addresses.
+    let config = parse(Topology::Standalone, "redis://u:a;b@h:6379/0");
+    assert_eq!(config.password.as_deref(), Some("a;b"));
+    assert_eq!(config.addresses, [tcp("h", 6379)]);
+    let err = error(
+        Topology::Standalone,
+        r#"{"save_path":"http://u:x;secretpw;y@127.0.0.1:8091"}"#,
+    );
+    assert!(err.contains("save_path"), "{err}");
+    // Lists of URLs, and of plain addresses, still split at every item.
+    let cluster = parse(
+        Topology::Cluster,
+        "redis://127.0.0.1:7000; redis://:p;w@127.0.0.1:7001;redis://h:7002",
+    );
+    assert_eq!(cluster.addresses.len(), 3);
+    assert_eq!(parse(Topology::Cluster, "h1;h2;h3").addresses.len(), 3);
+}
