@@ -51,9 +51,7 @@ pub fn mask_secrets(text: &str) -> String {
     // Both kinds of span are found in the original text and masked together: masking one
     // first could cut through the other (a libpq `password = 'a@b'` after a `host:port`
     // looks like userinfo up to its `@`, and would leave the rest of the password behind).
-    let mut spans: Vec<Range<usize>> = userinfo_password(text).into_iter().collect();
-    spans.extend(param_values(text));
-    spans.sort_by_key(|span| span.start);
+    let spans = secret_spans(text);
     let mut out = String::with_capacity(text.len());
     let mut shown_to = 0;
     for span in spans {
@@ -67,14 +65,63 @@ pub fn mask_secrets(text: &str) -> String {
     out
 }
 
-/// The password of a URL or Go DSN: from the first `:` of the userinfo to the last `@`.
-fn userinfo_password(text: &str) -> Option<Range<usize>> {
-    let at = text.rfind('@')?;
-    // The userinfo starts after the first `://` before the `@`; one after it (a Go DSN's
-    // `?serverPubKey=file://…`) must not hide the userinfo before it.
-    let start = text[..at].find("://").map_or(0, |i| i + 3);
-    let colon = start + text[start..at].find(':')?;
-    Some(colon + 1..at)
+/// `message` (an error about `input`) with `input`'s secrets masked, including pieces of
+/// them: a parser that split the input in a place it should not (a `,` or `;` inside a
+/// password) may quote half a password, which no longer looks like one.
+///
+/// Every secret [`mask_secrets`] finds in `input`, and each of its pieces between the
+/// characters parsers split at (`, ; ? & / # @ : =`, quotes, brackets, spaces) of three
+/// characters or more, is replaced in `message` by [`MASK`] (the rest of `message`, such as
+/// a hint `user:password@`, stays as written). Engines apply it to every error about their configuration
+/// string ([`ConfigError::masking_secrets_of`](crate::ConfigError::masking_secrets_of)).
+///
+/// ```
+/// use session_core::dsn::mask_secrets_of;
+/// let input = "redis://:hunter2,more@h,100";
+/// // A parser that split at the first `,` quotes `redis://:hunter2`:
+/// let message = "URL `redis://:hunter2`: empty host";
+/// assert_eq!(mask_secrets_of(message, input), "URL `redis://:***`: empty host");
+/// ```
+pub fn mask_secrets_of(message: &str, input: &str) -> String {
+    const CUTS: &[char] = &[
+        ',', ';', '?', '&', '/', '#', '@', ':', '=', '\'', '"', '`', '(', ')', '[', ']', '{', '}',
+        '\\', '%', '+',
+    ];
+    let mut pieces: Vec<&str> = Vec::new();
+    for span in secret_spans(input) {
+        let secret = &input[span];
+        pieces.push(secret);
+        pieces.extend(secret.split(|c: char| c.is_whitespace() || CUTS.contains(&c)));
+    }
+    pieces.retain(|piece| piece.chars().count() >= 3);
+    // Longest first, so that a piece never masks part of a longer one.
+    pieces.sort_by_key(|piece| std::cmp::Reverse(piece.len()));
+    let mut out = message.to_owned();
+    for piece in pieces {
+        out = out.replace(piece, MASK);
+    }
+    out
+}
+
+/// Where `text` holds secrets: URL/DSN passwords and `password=` values, in order.
+fn secret_spans(text: &str) -> Vec<Range<usize>> {
+    let mut spans = userinfo_passwords(text);
+    spans.extend(param_values(text));
+    spans.sort_by_key(|span| span.start);
+    spans
+}
+
+/// The passwords of the URLs and Go DSNs in `text`: for each `@`, from the first `:` after
+/// the closest `://` before it (or after the start) to that `@`. Of several `@`s in one
+/// userinfo (`u:p@ss@h`) the spans overlap and are masked as one, up to the last.
+fn userinfo_passwords(text: &str) -> Vec<Range<usize>> {
+    text.match_indices('@')
+        .filter_map(|(at, _)| {
+            let start = text[..at].rfind("://").map_or(0, |i| i + 3);
+            let colon = start + text[start..at].find(':')?;
+            Some(colon + 1..at)
+        })
+        .collect()
 }
 
 /// The values of `password=` parameters (and aliases), in order. The search goes on from
@@ -92,24 +139,22 @@ fn param_values(text: &str) -> Vec<Range<usize>> {
     spans
 }
 
-/// The length of the parameter value at the start of `value`: a quoted value up to its
-/// closing quote, `\` escaping the next character (libpq), or bare up to what
-/// [`ends_bare_value`] says (libpq's pairs: whitespace; `&` and `;` may be in a password).
+/// The length of the parameter value at the start of `value`: bare text up to what
+/// [`ends_bare_value`] says (libpq's pairs: whitespace, so `&` and `;` may be in a
+/// password), where quoted runs (`'…'`, `"…"`) may hold anything and `\` escapes the next
+/// character. A quote is read as one wherever it stands: that masks more than libpq's
+/// grammar would, never less.
 fn secret_value_len(value: &str, separator: Option<char>) -> usize {
     let mut chars = value.char_indices();
-    let quote = match value.chars().next() {
-        Some(q @ ('\'' | '"')) => {
-            chars.next();
-            Some(q)
-        }
-        _ => None,
-    };
+    let mut quote: Option<char> = None;
     while let Some((i, c)) = chars.next() {
         match (c, quote) {
             ('\\', _) => {
                 chars.next();
             }
-            (c, Some(q)) if c == q => return i + c.len_utf8(),
+            (c, Some(q)) if c == q => quote = None,
+            (_, Some(_)) => {}
+            ('\'' | '"', None) => quote = Some(c),
             (c, None) if ends_bare_value(c, separator) => return i,
             _ => {}
         }
@@ -338,10 +383,38 @@ mod tests {
             // A `host:port` before a libpq password holding `@` is no userinfo's end.
             ("h:1 password = 'a@b c' x", "h:*** x"),
             ("h:1 password=a@b x", "h:*** x"),
-            ("x,password=y password = 'a,b c' z", "x,password=*** z"),
+            ("x,password=y password = 'a,b c' z", "x,password=***"),
+            // Each URL of a list keeps its password to itself (found by fuzzing: a second
+            // userinfo after a first one hid it).
+            (
+                "u:pw1@h1;memcache://v:pw2@h2",
+                "u:***@h1;memcache://v:***@h2",
+            ),
+            // A bare value that starts with `"` runs to whitespace like any other.
+            (r#"password="a,b"c d"#, "password=*** d"),
         ] {
             assert_eq!(mask_secrets(raw), masked, "{raw}");
         }
+    }
+
+    #[test]
+    fn pieces_of_a_split_password_are_masked_in_messages() {
+        let input = "redis://:hun;ter2,secret@h:1,100";
+        for (message, masked) in [
+            (
+                "URL `redis://:hun;ter2`: empty host",
+                "URL `redis://:***;***`: empty host",
+            ),
+            ("address `secret@h:1`", "address `***@h:1`"),
+            ("part 2 (`100`): bad", "part 2 (`100`): bad"),
+        ] {
+            assert_eq!(mask_secrets_of(message, input), masked, "{message}");
+        }
+        let input = "host=h password = 'hunter2 x,yz'";
+        assert_eq!(
+            mask_secrets_of("`hunter2` has no `=value`", input),
+            "`***` has no `=value`"
+        );
     }
 
     #[test]

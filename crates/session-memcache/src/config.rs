@@ -90,6 +90,11 @@ impl MemcacheConfig {
     /// Parses a configuration string; see the [crate docs](crate#configuration). Errors name
     /// the part that is wrong.
     pub fn parse(text: &str) -> Result<Self, ConfigError> {
+        Self::parse_unmasked(text).map_err(|e| e.masking_secrets_of(text))
+    }
+
+    /// [`parse`](Self::parse) before the errors are masked for the whole input.
+    fn parse_unmasked(text: &str) -> Result<Self, ConfigError> {
         let text = text.trim();
         // The query starts at the first `?` after the last `@`: a `?` in a password (which
         // is refused below) must not cut it in two and leave half of it to be quoted.

@@ -30,7 +30,7 @@ impl ConfigForms {
         let config = config.trim();
         let fail = |why: String| {
             let reason = format!("{why} (in `{}`)", mask_secrets(config));
-            ConfigError::provider(self.engine, reason)
+            ConfigError::provider(self.engine, reason).masking_secrets_of(config)
         };
         if config.is_empty() {
             return Err(fail(format!("empty; expected {}", self.when_empty)));

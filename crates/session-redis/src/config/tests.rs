@@ -331,3 +331,12 @@ fn a_semicolon_in_a_url_password_does_not_split_the_list() {
     assert_eq!(cluster.addresses.len(), 3);
     assert_eq!(parse(Topology::Cluster, "h1;h2;h3").addresses.len(), 3);
 }
+
+#[test]
+fn a_comma_in_a_url_password_is_not_quoted() {
+    // Found by fuzzing (fuzz/: config_redis): beego's comma form split
+    // `redis+unix://:secretpw,@` at the `,`, and the error quoted `redis+unix://:secretpw`.
+    for text in ["redis+unix://:[[secretpw,@", "redis://:a,secretpw@h:6379"] {
+        error(Topology::Standalone, text);
+    }
+}
