@@ -85,6 +85,10 @@ pub fn build(u: &mut Unstructured<'_>, forms: &[Form]) -> Result<String> {
             // password: what follows would not be a password any more.
             let user = surrounding_without(u, &['/', '?', '#', '@'])?;
             let rest = surrounding(u)?;
+            if pw.starts_with("//") {
+                // `user://…` would start another URL, whose userinfo has no password.
+                return Err(arbitrary::Error::IncorrectFormat);
+            }
             format!("{scheme}://{user}:{pw}@{rest}")
         }
         Form::UserInfo => {

@@ -186,7 +186,7 @@ fn find_secret_value(text: &str) -> Option<(usize, Option<char>)> {
             let starts_param = i == 0
                 || matches!(
                     lower.as_bytes()[i - 1],
-                    b' ' | b'\t' | b'\n' | b'\r' | b'?' | b'&' | b';' | b','
+                    b' ' | b'\t' | b'\n' | b'\r' | b'?' | b'&' | b';' | b',' | b'_' | b'-' | b'.'
                 );
             let after_key = lower[i + key.len()..].trim_start();
             let Some(after_eq) = after_key.strip_prefix('=') else {
@@ -194,7 +194,11 @@ fn find_secret_value(text: &str) -> Option<(usize, Option<char>)> {
             };
             if starts_param {
                 let value_start = lower.len() - after_eq.trim_start().len();
-                let separator = match i.checked_sub(1).map(|p| lower.as_bytes()[p]) {
+                // The separator stands before the whole name (`&sentinel_password=`).
+                let name_start = lower[..i]
+                    .rfind(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')))
+                    .map_or(0, |p| p + 1);
+                let separator = match name_start.checked_sub(1).map(|p| lower.as_bytes()[p]) {
                     Some(b'?' | b'&') => Some('&'),
                     Some(b';') => Some(';'),
                     Some(b',') => Some(','),
@@ -365,6 +369,11 @@ mod tests {
                 "mysql://h/db?user=u&password=***&x=1",
             ),
             ("nopassword=x", "nopassword=x"),
+            // Prefixed names too (found by fuzzing: redis's `sentinel_password=`).
+            (
+                "redis://h/0?sentinel_password=pw&db_pass=pw2",
+                "redis://h/0?sentinel_password=***&db_pass=***",
+            ),
             // Found by fuzzing (fuzz/: config_postgres): libpq allows spaces around `=`
             // and `\` escapes inside quotes; both let the password through.
             (
