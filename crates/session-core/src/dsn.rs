@@ -112,16 +112,26 @@ fn secret_spans(text: &str) -> Vec<Range<usize>> {
 }
 
 /// The passwords of the URLs and Go DSNs in `text`: for each `@`, from the first `:` after
-/// the closest `://` before it (or after the start) to that `@`. Of several `@`s in one
-/// userinfo (`u:p@ss@h`) the spans overlap and are masked as one, up to the last.
+/// the closest `://` before it (each URL of a list has its own) to that `@`, and from the
+/// first `:` after the first `://` (a password may itself hold `://`). Of several `@`s in
+/// one userinfo (`u:p@ss@h`) the spans overlap and are masked as one, up to the last.
 fn userinfo_passwords(text: &str) -> Vec<Range<usize>> {
-    text.match_indices('@')
-        .filter_map(|(at, _)| {
-            let start = text[..at].rfind("://").map_or(0, |i| i + 3);
-            let colon = start + text[start..at].find(':')?;
-            Some(colon + 1..at)
-        })
-        .collect()
+    let first_scheme_end = text.find("://").map_or(0, |i| i + 3);
+    let mut spans = Vec::new();
+    for (at, _) in text.match_indices('@') {
+        let closest = text[..at].rfind("://").map_or(0, |i| i + 3);
+        let first = if first_scheme_end <= at {
+            first_scheme_end
+        } else {
+            0
+        };
+        for start in [closest, first] {
+            if let Some(colon) = text[start..at].find(':') {
+                spans.push(start + colon + 1..at);
+            }
+        }
+    }
+    spans
 }
 
 /// The values of `password=` parameters (and aliases), in order. The search goes on from
@@ -399,6 +409,8 @@ mod tests {
                 "u:pw1@h1;memcache://v:pw2@h2",
                 "u:***@h1;memcache://v:***@h2",
             ),
+            // A `://` inside a password does not end its userinfo early.
+            ("mysql://:a://b@h/db", "mysql://:***@h/db"),
             // A bare value that starts with `"` runs to whitespace like any other.
             (r#"password="a,b"c d"#, "password=*** d"),
         ] {

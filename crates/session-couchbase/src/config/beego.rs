@@ -66,10 +66,13 @@ pub(super) fn parse_json(config: &str) -> Result<Draft, String> {
         Some(value) => text("save_path", value)?,
         None => return Err("the JSON form needs `save_path` (the cluster's URL)".into()),
     };
+    // Masked against the decoded value too: the JSON text may spell the password with
+    // escapes (`\t`), which messages quote decoded.
+    let mask = |why: String| session_core::dsn::mask_secrets_of(&why, &save_path);
     let mut draft = if starts_with_ignore_case(save_path.trim(), "http") {
-        parse_save_path(save_path.trim())?
+        parse_save_path(save_path.trim()).map_err(mask)?
     } else {
-        connstr::parse(save_path.trim())?
+        connstr::parse(save_path.trim()).map_err(mask)?
     };
     for (key, value) in &fields {
         match key.as_str() {

@@ -95,7 +95,14 @@ fn json(config: &mut RedisConfig, text: &str) -> Result<(), String> {
             _ => return Err(format!("field `{key}`: give a string or a number")),
         };
         if key.eq_ignore_ascii_case("save_path") {
-            addresses(config, &value).map_err(|why| format!("field `save_path`: {why}"))?;
+            // Masked against the decoded value: the JSON text may spell the password with
+            // escapes (`\t`), which the message quotes decoded.
+            addresses(config, &value).map_err(|why| {
+                format!(
+                    "field `save_path`: {}",
+                    session_core::dsn::mask_secrets_of(&why, &value)
+                )
+            })?;
             saw_address = true;
         } else if !params::take(config, key, &value)
             .map_err(|why| format!("field `{key}`: {why}"))?

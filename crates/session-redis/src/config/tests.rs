@@ -340,3 +340,13 @@ fn a_comma_in_a_url_password_is_not_quoted() {
         error(Topology::Standalone, text);
     }
 }
+
+#[test]
+fn a_json_escaped_password_is_masked_as_decoded() {
+    // Found by fuzzing (fuzz/: config_redis): `"save_path":"http://u:\tsecretpw@h"` quoted
+    // the decoded URL, which the JSON text's escapes hid from the masking.
+    error(
+        Topology::Standalone,
+        r#"{"save_path":"http://u:\t\u0041secretpw]x@127.0.0.1:8091"}"#,
+    );
+}
