@@ -83,7 +83,8 @@ pub fn build(u: &mut Unstructured<'_>, forms: &[Form]) -> Result<String> {
             let scheme = case_mixed(u, scheme)?;
             // `/`, `?`, `#` or `@` in the user would end the authority before the
             // password: what follows would not be a password any more.
-            let user = surrounding_without(u, &['/', '?', '#', '@'])?;
+            // `,` and `;` separate the parts of some forms before the URL is read.
+            let user = surrounding_without(u, &['/', '?', '#', '@', ',', ';'])?;
             let rest = surrounding(u)?;
             if pw.starts_with("//") {
                 // `user://…` would start another URL, whose userinfo has no password.

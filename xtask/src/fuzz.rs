@@ -13,6 +13,7 @@ use std::env;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
+use std::time::Instant;
 
 use crate::child::{self, WaitError};
 use crate::fuzzstats::{self, Outcome, Row, RunStats};
@@ -291,7 +292,9 @@ fn run_target(
         options.seconds,
         log_path.display()
     );
+    let started = Instant::now();
     let status = child::wait(&mut command.spawn()?)?;
+    let seconds = started.elapsed().as_secs();
     let output = fs::read_to_string(&log_path).unwrap_or_default();
     let outcome = if status.success() {
         Outcome::Clean
@@ -311,7 +314,7 @@ fn run_target(
     };
     Ok(Row {
         target: target.to_owned(),
-        seconds: options.seconds,
+        seconds,
         stats: RunStats::parse(&output),
         outcome,
     })

@@ -78,7 +78,7 @@ pub enum Outcome {
 pub struct Row {
     /// The target.
     pub target: String,
-    /// How long it ran, in seconds.
+    /// How long it ran, in seconds (less than asked when it stopped on a finding).
     pub seconds: u64,
     /// Its figures.
     pub stats: RunStats,

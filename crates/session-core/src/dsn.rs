@@ -224,6 +224,32 @@ fn find_secret_value(text: &str) -> Option<(usize, Option<char>)> {
     best
 }
 
+/// Refuses a URL with an `@` after its host: a user or password holding an unencoded `/`,
+/// `?` or `#` ends the URL's authority early, and the rest of the password would be read
+/// as a path (a database name, a socket) or a parameter, and shown as one. The error says
+/// how to write it and quotes nothing.
+///
+/// ```
+/// use session_core::dsn::check_userinfo_encoded;
+/// assert!(check_userinfo_encoded("postgres://u:pa%2Fss@h/db").is_ok());
+/// let err = check_userinfo_encoded("postgres://u:pa/ss@h/db").unwrap_err();
+/// assert!(err.contains("percent-encode") && !err.contains("pa/"));
+/// ```
+pub fn check_userinfo_encoded(url: &str) -> Result<(), String> {
+    let after_scheme = url.find("://").map_or(url, |i| &url[i + 3..]);
+    let authority_end = after_scheme
+        .find(['/', '?', '#'])
+        .unwrap_or(after_scheme.len());
+    if after_scheme[authority_end..].contains('@') {
+        return Err(
+            "`@` after the host: percent-encode `/`, `?` and `#` in the user and \
+                    password (%2F, %3F, %23)"
+                .into(),
+        );
+    }
+    Ok(())
+}
+
 /// Parses a timeout: a number with an optional unit `ms`, `s` (the default), `m` or `h`,
 /// e.g. `5`, `2.5s`, `500ms`. At most an hour.
 pub fn parse_duration(value: &str) -> Result<Duration, String> {

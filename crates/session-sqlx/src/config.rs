@@ -1,7 +1,7 @@
 //! Reading a `providerConfig` string: which form it is in, and taking the engine's
 //! [`SqlParams`] out of its query so the rest goes to the driver.
 
-use session_core::dsn::{mask_secrets, SqlParams};
+use session_core::dsn::{check_userinfo_encoded, mask_secrets, SqlParams};
 use session_core::ConfigError;
 
 /// The forms an engine's `providerConfig` may take: a URL with one of its schemes, or the
@@ -37,7 +37,7 @@ impl ConfigForms {
         }
         let lower = config.to_ascii_lowercase();
         if self.url_schemes.iter().any(|s| lower.starts_with(s)) {
-            check_authority(config).map_err(fail)?;
+            check_userinfo_encoded(config).map_err(fail)?;
             url(config).map_err(fail)
         } else if lower.contains("://") {
             let why = format!("unknown URL scheme; expected {}", self.when_other_scheme);
@@ -46,24 +46,6 @@ impl ConfigForms {
             native(config).map_err(fail)
         }
     }
-}
-
-/// Refuses a URL with an `@` after its host: a user or password holding an unencoded `/`,
-/// `?` or `#` ends the URL's authority early, and the rest of the password would be read
-/// as the database name or a parameter (and shown as one). The error says how to write it.
-fn check_authority(url: &str) -> Result<(), String> {
-    let after_scheme = url.find("://").map_or(url, |i| &url[i + 3..]);
-    let authority_end = after_scheme
-        .find(['/', '?', '#'])
-        .unwrap_or(after_scheme.len());
-    if after_scheme[authority_end..].contains('@') {
-        return Err(
-            "`@` after the host: percent-encode `/`, `?` and `#` in the user and \
-                    password (%2F, %3F, %23)"
-                .into(),
-        );
-    }
-    Ok(())
 }
 
 /// Takes the engine's parameters out of `query` (`a=1&b=2`, without the `?`) into

@@ -37,9 +37,9 @@ pub fn cookie(data: &[u8]) {
         secret: &["securityKey", "blockKey", "keys"],
         url: &[],
         extra: &[
-            r#""keys":["0123456789abcdef0123456789abcdef"]"#,
-            r#""securityKey":"0123456789abcdef""#,
-            r#""blockKey":"0123456789abcdef""#,
+            r#""keys":["lBE4OQA5nxYJUV6HkOnFjYNRCKYAURJlWaFTe1Bw0Lo="]"#,
+            r#""securityKey":"q7Lx2Vb9Nc4Rz8Tw""#,
+            r#""blockKey":"M3kP6yH1sJ5dG0fA""#,
             r#""cookieName":"sid_data""#,
             r#""maxage":3600"#,
         ],

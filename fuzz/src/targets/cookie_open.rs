@@ -15,9 +15,10 @@ use session_cookie::CookieConfig;
 use session_core::SessionData;
 use std::sync::OnceLock;
 
-const CURRENT: &str = "fuzz-current-key-0123456789abcdef0123456789";
-const OLD: &str = "fuzz-old-key-fedcba9876543210fedcba98765432";
-const OTHER: &str = "fuzz-unrelated-key-00112233445566778899aabb";
+// Random secrets (base64 of 32 random bytes), as the engine requires.
+const CURRENT: &str = "db56xFOagfGLP3BIWzBXyq0jXt8wiPgfcUzZaMhuarc=";
+const OLD: &str = "F0OmNZr8KDoUX3W6IFzf0sWUCHs7UAGoTsj5VfIW6QA=";
+const OTHER: &str = "VCA962r1xxOSONjIPq4XUO+B8/pNHjZCTBuvdjUcyBc=";
 
 struct Rings {
     /// Current key first, old key second: what a rotated deployment runs.

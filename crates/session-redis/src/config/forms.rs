@@ -173,6 +173,7 @@ fn starts_url(text: &str) -> bool {
 /// server the URL names: for `redis_sentinel`, the sentinels'.
 fn url(config: &mut RedisConfig, text: &str) -> Result<Address, String> {
     let bad = |why: String| format!("URL `{text}`: {why}");
+    session_core::dsn::check_userinfo_encoded(text).map_err(bad)?;
     let parsed = url::Url::parse(text).map_err(|e| bad(e.to_string()))?;
     let decode = |s: &str| {
         percent_decode_str(s)

@@ -350,3 +350,16 @@ fn a_json_escaped_password_is_masked_as_decoded() {
         r#"{"save_path":"http://u:\t\u0041secretpw]x@127.0.0.1:8091"}"#,
     );
 }
+
+#[test]
+fn an_unencoded_slash_in_a_url_password_is_refused() {
+    // Found by fuzzing (fuzz/: config_redis): `redis+unix://u:@x/secretpw@/sock` parsed, the
+    // password's tail becoming the socket path (shown by Debug and in errors).
+    for text in [
+        "redis+unix://d:@x/secretpw@/run/r.sock",
+        "redis://:a/secretpw@h:6379",
+    ] {
+        let err = error(Topology::Standalone, text);
+        assert!(err.contains("percent-encode"), "{err}");
+    }
+}
