@@ -107,8 +107,11 @@ pub fn build(u: &mut Unstructured<'_>, forms: &[Form]) -> Result<String> {
             let scheme = *u.choose(schemes)?;
             let scheme = case_mixed(u, scheme)?;
             let key = u.choose(keys)?;
-            let (before, after) = (surrounding(u)?, surrounding(u)?);
-            let host = surrounding(u)?;
+            // Nothing before the parameter may end the query or the URL (`#`, a `,` or `;`
+            // of a list form) or open another parameter's value.
+            let before = surrounding_without(u, &['#', ',', ';', '&', '='])?;
+            let after = surrounding(u)?;
+            let host = surrounding_without(u, &['/', '?', '#', '@', ',', ';'])?;
             format!(
                 "{scheme}://{host}/db?{before}&{key}={}&{after}",
                 percent_encode(&pw)

@@ -92,14 +92,34 @@ pub fn mask_secrets_of(message: &str, input: &str) -> String {
         let secret = &input[span];
         pieces.push(secret);
         pieces.extend(secret.split(|c: char| c.is_whitespace() || CUTS.contains(&c)));
+        // Runs of ASCII letters and digits too: a message may quote the password
+        // percent-encoded (`%F0%9F%94%91key`) or lowercased.
+        pieces.extend(secret.split(|c: char| !c.is_ascii_alphanumeric()));
     }
     pieces.retain(|piece| piece.chars().count() >= 3);
     // Longest first, so that a piece never masks part of a longer one.
     pieces.sort_by_key(|piece| std::cmp::Reverse(piece.len()));
+    pieces.dedup();
     let mut out = message.to_owned();
     for piece in pieces {
-        out = out.replace(piece, MASK);
+        out = replace_ignoring_ascii_case(&out, piece, MASK);
     }
+    out
+}
+
+/// `text` with every occurrence of `piece`, compared ignoring ASCII case, replaced.
+fn replace_ignoring_ascii_case(text: &str, piece: &str, with: &str) -> String {
+    // ASCII lowercasing keeps every byte offset, so matches in the lowered text are
+    // char boundaries of `text`.
+    let (lower, piece) = (text.to_ascii_lowercase(), piece.to_ascii_lowercase());
+    let mut out = String::with_capacity(text.len());
+    let mut shown = 0;
+    for (at, _) in lower.match_indices(&piece) {
+        out.push_str(&text[shown..at]);
+        out.push_str(with);
+        shown = at + piece.len();
+    }
+    out.push_str(&text[shown..]);
     out
 }
 
@@ -457,6 +477,12 @@ mod tests {
         ] {
             assert_eq!(mask_secrets_of(message, input), masked, "{message}");
         }
+        // Percent-encoded or lowercased as a URL parser shows a host.
+        let input = "redis://u:\u{1F511}Hunter2/x@h";
+        assert_eq!(
+            mask_secrets_of("host `%F0%9F%94%91hunter2` is bad", input),
+            "host `%F0%9F%94%91***` is bad"
+        );
         let input = "host=h password = 'hunter2 x,yz'";
         assert_eq!(
             mask_secrets_of("`hunter2` has no `=value`", input),
