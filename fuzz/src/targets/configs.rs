@@ -77,7 +77,9 @@ pub fn postgres(data: &[u8]) {
 }
 
 /// Redis, in its three topologies: beego's comma form (`addr,poolsize,password,…`), its JSON
-/// form, and `redis://` URLs (one or several, `;`-separated).
+/// form, and `redis://` URLs (one or several, `;`-separated). beego's comma parts may follow
+/// a URL, so the list is split at `,` before any URL is read: `redis://u:a,b@h` is the URL
+/// `redis://u:a` and the part `b@h`; a `,` in a URL's password must be written `%2C`.
 pub fn redis(data: &[u8]) {
     const FORMS: &[Form] = &[
         Form::Url(&["redis", "rediss", "redis+unix"]),
@@ -95,7 +97,9 @@ pub fn redis(data: &[u8]) {
         },
     ];
     for topology in [Topology::Standalone, Topology::Cluster, Topology::Sentinel] {
-        provider::run(data, FORMS, |text| RedisConfig::parse(topology, text));
+        provider::run_excluding(data, FORMS, &[','], |text| {
+            RedisConfig::parse(topology, text)
+        });
     }
 }
 
