@@ -9,6 +9,8 @@
 //!   `instructions`; default all, `ARGS` go to each), which rewrite `BENCHMARKS.md`.
 //! - `servers [ENGINE...]`: start the servers, print their environment variables, wait for
 //!   Ctrl-C.
+//! - `fuzz [TARGET...] [--seconds N]`: build the cargo-fuzz targets of `fuzz/` and run each
+//!   for N seconds (see `fuzz/README.md`).
 //!
 //! Environment: an engine's variable (`MYSQL_URL`, `POSTGRES_URL`, `REDIS_URL`,
 //! `REDIS_CLUSTER_URLS`, `REDIS_SENTINEL_URLS` with `REDIS_SENTINEL_MASTER`,
@@ -18,6 +20,8 @@
 
 mod child;
 mod engines;
+mod fuzz;
+mod fuzzstats;
 mod launch;
 mod peers;
 mod report;
@@ -47,6 +51,9 @@ commands:
                                      side-by-side, scale, over-http, instructions);
                                      writes BENCHMARKS.md
   servers [ENGINE...]                start servers, print their variables, wait for Ctrl-C
+  fuzz [TARGET...] [--seconds N] [--sanitizer address|none] [--list] [-- LIBFUZZER_ARGS]
+                                     build the fuzz targets (cargo-fuzz, installed if
+                                     missing) and run each for N seconds (default 20)
 
 ARGS after -- go to every test executable (e.g. -- --nocapture).
 
@@ -75,6 +82,7 @@ fn main() -> ExitCode {
             }
             "bench" => bench(rest),
             "servers" => serve(rest),
+            "fuzz" => fuzz::run(rest),
             "help" | "-h" | "--help" => {
                 println!("{USAGE}");
                 Ok(ExitCode::SUCCESS)

@@ -32,7 +32,7 @@ use crate::ENGINE;
 
 const VERSION: u8 = 1;
 const SALT: &[u8] = b"session-cookie/v1";
-const NONCE_LEN: usize = 24;
+pub(crate) const NONCE_LEN: usize = 24;
 const TAG_LEN: usize = 16;
 const EXPIRY_LEN: usize = 8;
 const HEADER_LEN: usize = 2 + NONCE_LEN;
@@ -139,12 +139,25 @@ impl Keyring {
     /// Encrypts `body` for session `sid`, valid until `expires_at` (unix ms), under the
     /// current key.
     pub(crate) fn seal(&self, sid: &str, expires_at: u64, body: &[u8]) -> Result<String, Error> {
+        let mut nonce = [0u8; NONCE_LEN];
+        getrandom::fill(&mut nonce).map_err(|e| Error::Random(e.to_string()))?;
+        self.seal_with_nonce(sid, expires_at, body, nonce)
+    }
+
+    /// [`seal`](Self::seal) with a given nonce. Only `seal` (a fresh OS nonce per value) may
+    /// make cookies: a repeated nonce under one key breaks XChaCha20-Poly1305. The fuzzing
+    /// entry point uses it to stay deterministic.
+    pub(crate) fn seal_with_nonce(
+        &self,
+        sid: &str,
+        expires_at: u64,
+        body: &[u8],
+        nonce: [u8; NONCE_LEN],
+    ) -> Result<String, Error> {
         let key = self
             .keys
             .first()
             .ok_or_else(|| Error::Config(ConfigError::provider(ENGINE, "no key given")))?;
-        let mut nonce = [0u8; NONCE_LEN];
-        getrandom::fill(&mut nonce).map_err(|e| Error::Random(e.to_string()))?;
         let header = [VERSION, key.id];
         let mut plaintext = Vec::with_capacity(EXPIRY_LEN + body.len());
         plaintext.extend_from_slice(&expires_at.to_be_bytes());

@@ -117,6 +117,11 @@ mod crypto;
 mod provider;
 mod secret;
 
+/// Seal and open for the fuzz targets in `fuzz/`; not part of the API.
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
+
 pub use config::{CookieConfig, MIN_KEY_BYTES};
 pub use provider::CookieProvider;
 

@@ -254,7 +254,7 @@ impl ManagerConfig {
                 "disableHTTPOnly" => config.disable_http_only = boolean(field, value)?,
                 "secure" => config.secure = boolean(field, value)?,
                 "cookieLifeTime" => config.cookie_life_time = seconds(field, value)?,
-                "providerConfig" => config.provider_config = string(field, value)?,
+                "providerConfig" => config.provider_config = secret_string(field, value)?,
                 "domain" => config.domain = string(field, value)?,
                 "sessionIDLength" => {
                     config.session_id_length = usize::try_from(seconds(field, value)?)
@@ -262,7 +262,7 @@ impl ManagerConfig {
                 }
                 "sessionIDPrefix" => config.session_id_prefix = string(field, value)?,
                 "sessionIDHashFunc" => config.session_id_hash_func = string(field, value)?,
-                "sessionIDHashKey" => config.session_id_hash_key = string(field, value)?,
+                "sessionIDHashKey" => config.session_id_hash_key = secret_string(field, value)?,
                 "EnableSidInHTTPHeader" => {
                     config.enable_sid_in_http_header = boolean(field, value)?
                 }
@@ -395,6 +395,25 @@ fn string(field: &'static str, v: &Value) -> Result<String, ConfigError> {
     v.as_str()
         .map(str::to_owned)
         .ok_or_else(|| ConfigError::invalid(field, format!("expected a string, got {v}")))
+}
+
+/// A string field that may hold a password or key: a wrong type is reported by its kind,
+/// never by its value (`["…"]` would quote the secret).
+fn secret_string(field: &'static str, v: &Value) -> Result<String, ConfigError> {
+    v.as_str().map(str::to_owned).ok_or_else(|| {
+        let kind = match v {
+            Value::Null => "null",
+            Value::Bool(_) => "a boolean",
+            Value::Number(_) => "a number",
+            Value::String(_) => "a string",
+            Value::Array(_) => "an array",
+            Value::Object(_) => "an object",
+        };
+        ConfigError::invalid(
+            field,
+            format!("expected a string, got {kind} (not shown: it may hold a secret)"),
+        )
+    })
 }
 
 fn boolean(field: &'static str, v: &Value) -> Result<bool, ConfigError> {
@@ -603,6 +622,28 @@ mod tests {
             !shown.contains("hunter2") && !shown.contains("s3cr3t"),
             "{shown}"
         );
+    }
+
+    #[test]
+    fn wrongly_typed_secrets_are_not_quoted_in_errors() {
+        // Found by fuzzing (fuzz/: manager_config): `"sessionIDHashKey":["…"]` was reported
+        // as "expected a string, got [\"…\"]", quoting the key.
+        for json in [
+            r#"{"sessionIDHashKey":["s3cr3t-hash-key"]}"#,
+            r#"{"providerConfig":{"dsn":"postgres://app:hunter2@db/app"}}"#,
+            r#"{"providerConfig":["hunter2"]}"#,
+        ] {
+            let err = ManagerConfig::from_json(json).unwrap_err();
+            let shown = format!("{err} {err:?}");
+            assert!(
+                !shown.contains("hunter2") && !shown.contains("s3cr3t"),
+                "{shown}"
+            );
+            assert!(shown.contains("expected a string, got an"), "{shown}");
+        }
+        // Other fields still quote what they got: it helps, and it is no secret.
+        let err = ManagerConfig::from_json(r#"{"cookieName":["sid"]}"#).unwrap_err();
+        assert!(err.to_string().contains(r#"["sid"]"#), "{err}");
     }
 
     #[test]

@@ -247,7 +247,11 @@ impl SessionData {
                 };
                 Ok(SessionData { values, meta })
             }
-            [FORMAT_MAGIC, version, ..] => Err(FormatError::Version(*version)),
+            // Only a version above ours is a newer build's; `0xC1` then 0 or 1 is no format
+            // at all (corrupt), and must not fail every request of the session as "newer".
+            [FORMAT_MAGIC, version, ..] if *version > FORMAT_VERSION => {
+                Err(FormatError::Version(*version))
+            }
             [FORMAT_MAGIC] => Err(FormatError::Empty),
             _ => Err(FormatError::Foreign),
         }
@@ -352,6 +356,26 @@ mod tests {
         // Foreign or corrupt bytes (beego's gob files, junk) still read as empty.
         for junk in [&b"\x0e\xff\x81gob"[..], &[0x01, 0xff], b"garbage"] {
             assert!(SessionData::decode_stored(junk, "test", "sid")
+                .unwrap()
+                .is_empty());
+        }
+    }
+
+    #[test]
+    fn magic_with_an_older_version_byte_is_corrupt_not_newer() {
+        // Found by fuzzing (fuzz/: stored_session): `C1 01 …` was reported as "format
+        // version 1, this build reads versions 1 to 2" and failed every request of the
+        // session with NewerFormat, although no build ever wrote it.
+        for bytes in [
+            &[FORMAT_MAGIC, 0x01, 0x93, 0x00, 0xc0, 0x80][..],
+            &[FORMAT_MAGIC, 0x00, 0x93, 0x00, 0xc0, 0x80],
+            &[FORMAT_MAGIC, 0x01],
+        ] {
+            assert!(
+                matches!(SessionData::decode(bytes), Err(FormatError::Foreign)),
+                "{bytes:x?}"
+            );
+            assert!(SessionData::decode_stored(bytes, "test", "sid")
                 .unwrap()
                 .is_empty());
         }

@@ -1,6 +1,7 @@
 //! Reading engine configuration strings: masking secrets for error messages and logs, and
 //! the parameters every pooled engine shares (table, pool size, timeouts).
 
+use std::ops::Range;
 use std::time::Duration;
 
 /// What replaces a secret in messages.
@@ -37,8 +38,9 @@ impl std::fmt::Debug for Redacted<'_> {
 /// `text` with its passwords replaced by [`MASK`], for error messages and logs.
 ///
 /// Masks the password of a URL or Go-driver DSN (`user:secret@host`, `user:secret@tcp(…)`)
-/// and the value of `password=…` / `pass=…` / `pwd=…` parameters, quoted or not, in
-/// `key=value` DSNs and URL queries. It errs on the side of masking too much.
+/// and the value of `password=…` / `pass=…` / `pwd=…` parameters, quoted or not (with
+/// `\` escapes and spaces around `=`, as libpq reads them), in `key=value` DSNs and URL
+/// queries. It errs on the side of masking too much.
 ///
 /// ```
 /// use session_core::dsn::mask_secrets;
@@ -46,62 +48,226 @@ impl std::fmt::Debug for Redacted<'_> {
 /// assert_eq!(mask_secrets("host=h password='a b' user=u"), "host=h password=*** user=u");
 /// ```
 pub fn mask_secrets(text: &str) -> String {
-    mask_params(&mask_userinfo(text))
-}
-
-fn mask_userinfo(text: &str) -> String {
-    let start = text.find("://").map_or(0, |i| i + 3);
-    let Some(at) = text[start..].rfind('@').map(|i| start + i) else {
-        return text.to_owned();
-    };
-    match text[start..at].find(':').map(|i| start + i) {
-        Some(colon) => format!("{}{MASK}{}", &text[..=colon], &text[at..]),
-        None => text.to_owned(),
-    }
-}
-
-fn mask_params(text: &str) -> String {
+    // Both kinds of span are found in the original text and masked together: masking one
+    // first could cut through the other (a libpq `password = 'a@b'` after a `host:port`
+    // looks like userinfo up to its `@`, and would leave the rest of the password behind).
+    let spans = secret_spans(text);
     let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some((before, after, key_len)) = find_secret_key(rest) {
-        out.push_str(&rest[..before + key_len]);
-        out.push_str(MASK);
-        let value = &rest[after..];
-        let end = match value.chars().next() {
-            Some(q @ ('\'' | '"')) => value[1..].find(q).map_or(value.len(), |i| i + 2),
-            _ => value
-                .find(|c: char| c.is_whitespace() || c == '&' || c == ';')
-                .unwrap_or(value.len()),
-        };
-        rest = &value[end..];
+    let mut shown_to = 0;
+    for span in spans {
+        if span.start >= shown_to {
+            out.push_str(&text[shown_to..span.start]);
+            out.push_str(MASK);
+        }
+        shown_to = shown_to.max(span.end);
     }
-    out.push_str(rest);
+    out.push_str(&text[shown_to..]);
     out
 }
 
-/// The next `password=` (or alias) parameter: offset of the key, offset of its value,
-/// length of `key=`.
-fn find_secret_key(text: &str) -> Option<(usize, usize, usize)> {
+/// `message` (an error about `input`) with `input`'s secrets masked, including pieces of
+/// them: a parser that split the input in a place it should not (a `,` or `;` inside a
+/// password) may quote half a password, which no longer looks like one.
+///
+/// Every secret [`mask_secrets`] finds in `input`, and each of its pieces between the
+/// characters parsers split at (`, ; ? & / # @ : =`, quotes, brackets, spaces) of three
+/// characters or more, is replaced in `message` by [`MASK`] (the rest of `message`, such as
+/// a hint `user:password@`, stays as written). Engines apply it to every error about their configuration
+/// string ([`ConfigError::masking_secrets_of`](crate::ConfigError::masking_secrets_of)).
+///
+/// ```
+/// use session_core::dsn::mask_secrets_of;
+/// let input = "redis://:hunter2,more@h,100";
+/// // A parser that split at the first `,` quotes `redis://:hunter2`:
+/// let message = "URL `redis://:hunter2`: empty host";
+/// assert_eq!(mask_secrets_of(message, input), "URL `redis://:***`: empty host");
+/// ```
+pub fn mask_secrets_of(message: &str, input: &str) -> String {
+    const CUTS: &[char] = &[
+        ',', ';', '?', '&', '/', '#', '@', ':', '=', '\'', '"', '`', '(', ')', '[', ']', '{', '}',
+        '\\', '%', '+',
+    ];
+    let mut pieces: Vec<&str> = Vec::new();
+    for span in secret_spans(input) {
+        let secret = &input[span];
+        pieces.push(secret);
+        pieces.extend(secret.split(|c: char| c.is_whitespace() || CUTS.contains(&c)));
+        // Runs of ASCII letters and digits too: a message may quote the password
+        // percent-encoded (`%F0%9F%94%91key`) or lowercased.
+        pieces.extend(secret.split(|c: char| !c.is_ascii_alphanumeric()));
+    }
+    pieces.retain(|piece| piece.chars().count() >= 3);
+    // Longest first, so that a piece never masks part of a longer one.
+    pieces.sort_by_key(|piece| std::cmp::Reverse(piece.len()));
+    pieces.dedup();
+    let mut out = message.to_owned();
+    for piece in pieces {
+        out = replace_ignoring_ascii_case(&out, piece, MASK);
+    }
+    out
+}
+
+/// `text` with every occurrence of `piece`, compared ignoring ASCII case, replaced.
+fn replace_ignoring_ascii_case(text: &str, piece: &str, with: &str) -> String {
+    // ASCII lowercasing keeps every byte offset, so matches in the lowered text are
+    // char boundaries of `text`.
+    let (lower, piece) = (text.to_ascii_lowercase(), piece.to_ascii_lowercase());
+    let mut out = String::with_capacity(text.len());
+    let mut shown = 0;
+    for (at, _) in lower.match_indices(&piece) {
+        out.push_str(&text[shown..at]);
+        out.push_str(with);
+        shown = at + piece.len();
+    }
+    out.push_str(&text[shown..]);
+    out
+}
+
+/// Where `text` holds secrets: URL/DSN passwords and `password=` values, in order.
+fn secret_spans(text: &str) -> Vec<Range<usize>> {
+    let mut spans = userinfo_passwords(text);
+    spans.extend(param_values(text));
+    spans.sort_by_key(|span| span.start);
+    spans
+}
+
+/// The passwords of the URLs and Go DSNs in `text`: for each `@`, from the first `:` after
+/// the closest `://` before it (each URL of a list has its own) to that `@`, and from the
+/// first `:` after the first `://` (a password may itself hold `://`). Of several `@`s in
+/// one userinfo (`u:p@ss@h`) the spans overlap and are masked as one, up to the last.
+fn userinfo_passwords(text: &str) -> Vec<Range<usize>> {
+    let first_scheme_end = text.find("://").map_or(0, |i| i + 3);
+    let mut spans = Vec::new();
+    for (at, _) in text.match_indices('@') {
+        let closest = text[..at].rfind("://").map_or(0, |i| i + 3);
+        let first = if first_scheme_end <= at {
+            first_scheme_end
+        } else {
+            0
+        };
+        for start in [closest, first] {
+            if let Some(colon) = text[start..at].find(':') {
+                spans.push(start + colon + 1..at);
+            }
+        }
+    }
+    spans
+}
+
+/// The values of `password=` parameters (and aliases), in order. The search goes on from
+/// each value's start, not its end: where a value's end is misjudged (`,password=x
+/// password = 'a,b'` read as comma-separated), a parameter inside it is still found.
+fn param_values(text: &str) -> Vec<Range<usize>> {
+    let mut spans = Vec::new();
+    let mut from = 0;
+    while let Some((value_start, separator)) = find_secret_value(&text[from..]) {
+        let start = from + value_start;
+        let end = start + secret_value_len(&text[start..], separator);
+        spans.push(start..end);
+        from = start;
+    }
+    spans
+}
+
+/// The length of the parameter value at the start of `value`: bare text up to what
+/// [`ends_bare_value`] says (libpq's pairs: whitespace, so `&` and `;` may be in a
+/// password), where quoted runs (`'…'`, `"…"`) may hold anything and `\` escapes the next
+/// character. A quote is read as one wherever it stands: that masks more than libpq's
+/// grammar would, never less.
+fn secret_value_len(value: &str, separator: Option<char>) -> usize {
+    let mut chars = value.char_indices();
+    let mut quote: Option<char> = None;
+    while let Some((i, c)) = chars.next() {
+        match (c, quote) {
+            ('\\', _) => {
+                chars.next();
+            }
+            (c, Some(q)) if c == q => quote = None,
+            (_, Some(_)) => {}
+            ('\'' | '"', None) => quote = Some(c),
+            (c, None) if ends_bare_value(c, separator) => return i,
+            _ => {}
+        }
+    }
+    value.len()
+}
+
+/// Whether `c` ends a bare value among parameters separated by `separator`: whitespace
+/// for libpq's pairs and for URL queries (which hold none), only the separator in
+/// `;`-separated strings, whose values may hold spaces.
+fn ends_bare_value(c: char, separator: Option<char>) -> bool {
+    match separator {
+        None => c.is_whitespace(),
+        Some('&') => c == '&' || c.is_whitespace(),
+        Some(s) => c == s,
+    }
+}
+
+/// Where the value of the next `password=` (or alias) parameter starts, and the separator
+/// of the parameters it is among (`&` after `?` or `&`, `;` or `,` after those; `None`
+/// after whitespace). As libpq reads them, spaces may surround the `=`.
+fn find_secret_value(text: &str) -> Option<(usize, Option<char>)> {
     let lower = text.to_ascii_lowercase();
-    let mut best: Option<(usize, usize, usize)> = None;
-    for key in ["password=", "passwd=", "pass=", "pwd="] {
+    let mut best: Option<(usize, Option<char>)> = None;
+    for key in ["password", "passwd", "pass", "pwd"] {
         let mut from = 0;
         while let Some(i) = lower[from..].find(key).map(|i| from + i) {
+            from = i + 1;
             let starts_param = i == 0
                 || matches!(
                     lower.as_bytes()[i - 1],
-                    b' ' | b'\t' | b'?' | b'&' | b';' | b','
+                    b' ' | b'\t' | b'\n' | b'\r' | b'?' | b'&' | b';' | b',' | b'_' | b'-' | b'.'
                 );
+            let after_key = lower[i + key.len()..].trim_start();
+            let Some(after_eq) = after_key.strip_prefix('=') else {
+                continue;
+            };
             if starts_param {
-                if best.map_or(true, |(b, _, _)| i < b) {
-                    best = Some((i, i + key.len(), key.len()));
+                let value_start = lower.len() - after_eq.trim_start().len();
+                // The separator stands before the whole name (`&sentinel_password=`).
+                let name_start = lower[..i]
+                    .rfind(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')))
+                    .map_or(0, |p| p + 1);
+                let separator = match name_start.checked_sub(1).map(|p| lower.as_bytes()[p]) {
+                    Some(b'?' | b'&') => Some('&'),
+                    Some(b';') => Some(';'),
+                    Some(b',') => Some(','),
+                    _ => None,
+                };
+                if best.map_or(true, |(b, _)| value_start < b) {
+                    best = Some((value_start, separator));
                 }
                 break;
             }
-            from = i + 1;
         }
     }
     best
+}
+
+/// Refuses a URL with an `@` after its host: a user or password holding an unencoded `/`,
+/// `?` or `#` ends the URL's authority early, and the rest of the password would be read
+/// as a path (a database name, a socket) or a parameter, and shown as one. The error says
+/// how to write it and quotes nothing.
+///
+/// ```
+/// use session_core::dsn::check_userinfo_encoded;
+/// assert!(check_userinfo_encoded("postgres://u:pa%2Fss@h/db").is_ok());
+/// let err = check_userinfo_encoded("postgres://u:pa/ss@h/db").unwrap_err();
+/// assert!(err.contains("percent-encode") && !err.contains("pa/"));
+/// ```
+pub fn check_userinfo_encoded(url: &str) -> Result<(), String> {
+    let after_scheme = url.find("://").map_or(url, |i| &url[i + 3..]);
+    let authority_end = after_scheme
+        .find(['/', '?', '#'])
+        .unwrap_or(after_scheme.len());
+    if after_scheme[authority_end..].contains('@') {
+        return Err(
+            "`@` after the host: percent-encode `/`, `?` and `#` in the user and \
+                    password (%2F, %3F, %23)"
+                .into(),
+        );
+    }
+    Ok(())
 }
 
 /// Parses a timeout: a number with an optional unit `ms`, `s` (the default), `m` or `h`,
@@ -259,9 +425,69 @@ mod tests {
                 "mysql://h/db?user=u&password=***&x=1",
             ),
             ("nopassword=x", "nopassword=x"),
+            // Prefixed names too (found by fuzzing: redis's `sentinel_password=`).
+            (
+                "redis://h/0?sentinel_password=pw&db_pass=pw2",
+                "redis://h/0?sentinel_password=***&db_pass=***",
+            ),
+            // Found by fuzzing (fuzz/: config_postgres): libpq allows spaces around `=`
+            // and `\` escapes inside quotes; both let the password through.
+            (
+                "host=h password = pw port=x",
+                "host=h password = *** port=x",
+            ),
+            ("password =\t'a\\' b' user=u", "password =\t*** user=u"),
+            ("password=a\\ b user=u", "password=*** user=u"),
+            ("x password='a\nb'", "x password=***"),
+            ("PASSWORD= 'é b' €", "PASSWORD= *** €"),
+            // … and a bare libpq value runs to whitespace, `&` and `;` included.
+            ("host=h password=a&b;c port=x", "host=h password=*** port=x"),
+            ("Server=h;Password=a b;c", "Server=h;Password=***;c"),
+            // A `://` that follows no scheme does not hide a Go DSN's password.
+            ("u:pw@tcp(h)/db?k=file://x", "u:***@tcp(h)/db?k=file://x"),
+            // A `host:port` before a libpq password holding `@` is no userinfo's end.
+            ("h:1 password = 'a@b c' x", "h:*** x"),
+            ("h:1 password=a@b x", "h:*** x"),
+            ("x,password=y password = 'a,b c' z", "x,password=***"),
+            // Each URL of a list keeps its password to itself (found by fuzzing: a second
+            // userinfo after a first one hid it).
+            (
+                "u:pw1@h1;memcache://v:pw2@h2",
+                "u:***@h1;memcache://v:***@h2",
+            ),
+            // A `://` inside a password does not end its userinfo early.
+            ("mysql://:a://b@h/db", "mysql://:***@h/db"),
+            // A bare value that starts with `"` runs to whitespace like any other.
+            (r#"password="a,b"c d"#, "password=*** d"),
         ] {
             assert_eq!(mask_secrets(raw), masked, "{raw}");
         }
+    }
+
+    #[test]
+    fn pieces_of_a_split_password_are_masked_in_messages() {
+        let input = "redis://:hun;ter2,secret@h:1,100";
+        for (message, masked) in [
+            (
+                "URL `redis://:hun;ter2`: empty host",
+                "URL `redis://:***;***`: empty host",
+            ),
+            ("address `secret@h:1`", "address `***@h:1`"),
+            ("part 2 (`100`): bad", "part 2 (`100`): bad"),
+        ] {
+            assert_eq!(mask_secrets_of(message, input), masked, "{message}");
+        }
+        // Percent-encoded or lowercased as a URL parser shows a host.
+        let input = "redis://u:\u{1F511}Hunter2/x@h";
+        assert_eq!(
+            mask_secrets_of("host `%F0%9F%94%91hunter2` is bad", input),
+            "host `%F0%9F%94%91***` is bad"
+        );
+        let input = "host=h password = 'hunter2 x,yz'";
+        assert_eq!(
+            mask_secrets_of("`hunter2` has no `=value`", input),
+            "`***` has no `=value`"
+        );
     }
 
     #[test]

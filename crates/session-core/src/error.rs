@@ -206,6 +206,24 @@ impl ConfigError {
             reason: reason.into(),
         }
     }
+
+    /// This error with every secret of `input` (the configuration string it is about)
+    /// masked in its reason, pieces of a split password included
+    /// ([`dsn::mask_secrets_of`](crate::dsn::mask_secrets_of)). Engines' parsers return
+    /// their errors through it.
+    pub fn masking_secrets_of(self, input: &str) -> Self {
+        match self {
+            ConfigError::Invalid { field, reason } => ConfigError::Invalid {
+                field,
+                reason: crate::dsn::mask_secrets_of(&reason, input),
+            },
+            ConfigError::Provider { engine, reason } => ConfigError::Provider {
+                engine,
+                reason: crate::dsn::mask_secrets_of(&reason, input),
+            },
+            other => other,
+        }
+    }
 }
 
 /// Problems with the engine registry.

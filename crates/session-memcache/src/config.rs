@@ -22,6 +22,11 @@ pub const ITEM_OVERHEAD: usize = 128;
 const OPTIONS: &str =
     "connect_timeout, io_timeout, timeout, pool_size, item_size_limit, key_prefix";
 
+/// Why a user or password is refused.
+const NO_AUTHENTICATION: &str = "has a user or password, but this engine speaks memcached's \
+     meta protocol, which has no authentication: remove `user:password@` and keep the server \
+     on a private network";
+
 /// Longest key prefix accepted: memcached keys are at most 250 bytes, and a session id up to
 /// 64.
 const MAX_PREFIX: usize = 100;
@@ -85,11 +90,23 @@ impl MemcacheConfig {
     /// Parses a configuration string; see the [crate docs](crate#configuration). Errors name
     /// the part that is wrong.
     pub fn parse(text: &str) -> Result<Self, ConfigError> {
+        Self::parse_unmasked(text).map_err(|e| e.masking_secrets_of(text))
+    }
+
+    /// [`parse`](Self::parse) before the errors are masked for the whole input.
+    fn parse_unmasked(text: &str) -> Result<Self, ConfigError> {
         let text = text.trim();
-        let (list, query) = match text.split_once('?') {
-            Some((list, query)) => (list, Some(query)),
+        // The query starts at the first `?` after the last `@`: a `?` in a password (which
+        // is refused below) must not cut it in two and leave half of it to be quoted.
+        let query_from = text.rfind('@').unwrap_or(0);
+        let (list, query) = match text[query_from..].find('?') {
+            Some(i) => (&text[..query_from + i], Some(&text[query_from + i + 1..])),
             None => (text, None),
         };
+        if list.contains('@') {
+            // Refused before the list is split at `,` and `;`, which may be in the password.
+            return Err(bad(format!("`{}` {NO_AUTHENTICATION}", mask_secrets(list))));
+        }
         let mut config = MemcacheConfig::default();
         for (index, entry) in list.split([';', ',']).enumerate() {
             let entry = entry.trim();
@@ -184,12 +201,7 @@ fn parse_server(entry: &str) -> Result<String, String> {
     };
     let rest = rest.strip_suffix('/').unwrap_or(rest);
     if rest.contains('@') {
-        return Err(
-            "has a user or password, but this engine speaks memcached's meta protocol, which \
-             has no authentication: remove `user:password@` and keep the server on a private \
-             network"
-                .into(),
-        );
+        return Err(NO_AUTHENTICATION.into());
     }
     if rest.contains('/') {
         return Err("has a path; write only `host:port`".into());
@@ -381,6 +393,20 @@ mod tests {
         let message = error("memcache://user:hunter2@h:11211");
         assert!(message.contains("no authentication"), "{message}");
         assert!(!message.contains("hunter2"), "{message}");
+        // Found by fuzzing (fuzz/: config_memcache): a `,`, `;` or `?` in the password
+        // split it before the refusal, and the half before the `@` was quoted as a port.
+        for config in [
+            "u:hun,ter2@h:11211",
+            "1211:hunter2;x@h",
+            "memcache://u:hunter2?x@h:11211?timeout=1s",
+        ] {
+            let message = error(config);
+            assert!(message.contains("no authentication"), "{config}: {message}");
+            assert!(!message.contains("hun"), "{config}: {message}");
+        }
+        // The query still starts at the first `?` when there is no `@`.
+        let config = MemcacheConfig::parse("h?timeout=250ms").unwrap();
+        assert_eq!(config.io_timeout, std::time::Duration::from_millis(250));
     }
 
     #[test]

@@ -15,12 +15,31 @@ use crate::ENGINE;
 pub const DEFAULT_TABLE: &str = "session";
 
 /// A parsed configuration.
-#[derive(Debug, Clone)]
+///
+/// `Debug` shows where it connects, never the password (sqlx's own `Debug` of the connect
+/// options would).
+#[derive(Clone)]
 pub struct MysqlConfig {
     /// How to reach the server.
     pub connect: MySqlConnectOptions,
     /// Table, pool size and timeouts.
     pub params: SqlParams,
+}
+
+impl std::fmt::Debug for MysqlConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let c = &self.connect;
+        f.debug_struct("MysqlConfig")
+            .field("host", &c.get_host())
+            .field("port", &c.get_port())
+            .field("socket", &c.get_socket())
+            .field("username", &c.get_username())
+            .field("database", &c.get_database())
+            .field("ssl_mode", &c.get_ssl_mode())
+            .field("charset", &c.get_charset())
+            .field("params", &self.params)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The URL form, or else the Go DSN.
@@ -55,6 +74,15 @@ fn parse_go_dsn(config: &str) -> Result<MysqlConfig, String> {
         .rfind('/')
         .ok_or("missing `/dbname` (Go DSN form: user:pass@tcp(host:3306)/dbname)")?;
     let (head, tail) = (&config[..slash], &config[slash + 1..]);
+    if tail.contains('@') {
+        // The last `/` is inside the password: the DSN has no `/dbname` after the address.
+        // Reading on would put pieces of the password in the database name, the network
+        // or a parameter name, and from there into errors and logs.
+        return Err(
+            "missing `/dbname` after the address (Go DSN form: user:pass@tcp(host:3306)/dbname)"
+                .into(),
+        );
+    }
     let (database, query) = tail.split_once('?').unwrap_or((tail, ""));
     let mut connect = MySqlConnectOptions::new();
     if !database.is_empty() {
@@ -92,9 +120,12 @@ fn parse_address(
     }
     let (net, addr) = match address.find('(') {
         Some(open) => {
-            let inner = address[open + 1..]
-                .strip_suffix(')')
-                .ok_or_else(|| format!("address `{address}` has no closing `)`"))?;
+            let inner = address[open + 1..].strip_suffix(')').ok_or_else(|| {
+                format!(
+                    "address `{}(…` has no closing `)`",
+                    shown_net(&address[..open])
+                )
+            })?;
             (&address[..open], inner)
         }
         None => (address, ""),
@@ -114,8 +145,21 @@ fn parse_address(
         "unix" if !addr.is_empty() => Ok(connect.socket(addr)),
         "unix" => Err("`unix()` needs a socket path, e.g. unix(/run/mysqld/mysqld.sock)".into()),
         other => Err(format!(
-            "unknown network `{other}` in `{address}`; use tcp(host:port) or unix(/path)"
+            "unknown network `{}`; use tcp(host:port) or unix(/path) (a password containing \
+             `/` needs the `/dbname` after the address)",
+            shown_net(other)
         )),
+    }
+}
+
+/// A network name as errors may quote it. When the DSN was split in the wrong place (a
+/// password holding `/` and no `/dbname` after the address), what stands where the network
+/// should be is part of the password: only a plain word (`tcp`, `udp`) is quoted.
+fn shown_net(net: &str) -> &str {
+    if !net.is_empty() && net.len() <= 16 && net.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        net
+    } else {
+        "…"
     }
 }
 
@@ -235,6 +279,20 @@ mod tests {
     }
 
     #[test]
+    fn debug_never_shows_the_password() {
+        // Found by fuzzing (fuzz/: config_mysql): the derived Debug printed sqlx's connect
+        // options, password included.
+        for config in ["mysql://u:hunter2@h/db", "u:hunter2@tcp(h:3306)/db"] {
+            let shown = format!("{:?}", MysqlConfig::parse(config).unwrap());
+            assert!(!shown.contains("hunter2"), "{shown}");
+            assert!(
+                shown.contains("\"h\"") && shown.contains("\"u\""),
+                "{shown}"
+            );
+        }
+    }
+
+    #[test]
     fn errors_name_the_bad_part_and_mask_the_password() {
         let e = err("u:secret@tcp(h:99999)/db");
         assert!(e.contains("port `99999`") && !e.contains("secret"), "{e}");
@@ -245,6 +303,13 @@ mod tests {
         );
         let e = err("u:secret@tcp(h:1/db");
         assert!(e.contains("closing `)`"), "{e}");
+        // Found by fuzzing (fuzz/: config_mysql): a password holding `/` without a
+        // `/dbname` after the address put the password where the network goes, and the
+        // error quoted it.
+        for dsn in ["u:pa/hunter2@tcp(h)", "u:a@b/hunter2@tcp(h)"] {
+            let e = err(dsn);
+            assert!(!e.contains("hunter2"), "{dsn}: {e}");
+        }
         let e = err("u:secret@tcp(h)");
         assert!(e.contains("/dbname"), "{e}");
         let e = err("mysql://u:secret@h/db?table=a;drop");

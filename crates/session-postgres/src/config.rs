@@ -15,12 +15,31 @@ use crate::ENGINE;
 pub const DEFAULT_TABLE: &str = "session";
 
 /// A parsed configuration.
-#[derive(Debug, Clone)]
+///
+/// `Debug` shows where it connects, never the password (sqlx's own `Debug` of the connect
+/// options would).
+#[derive(Clone)]
 pub struct PostgresConfig {
     /// How to reach the server.
     pub connect: PgConnectOptions,
     /// Table, pool size and timeouts.
     pub params: SqlParams,
+}
+
+impl std::fmt::Debug for PostgresConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let c = &self.connect;
+        f.debug_struct("PostgresConfig")
+            .field("host", &c.get_host())
+            .field("port", &c.get_port())
+            .field("socket", &c.get_socket())
+            .field("username", &c.get_username())
+            .field("database", &c.get_database())
+            .field("ssl_mode", &c.get_ssl_mode())
+            .field("application_name", &c.get_application_name())
+            .field("params", &self.params)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The URL form, or else libpq's `key=value` pairs.
@@ -179,6 +198,23 @@ mod tests {
         assert_eq!(c.connect.get_port(), 5434);
         assert_eq!(c.params.table.as_deref(), Some("x"));
         assert!(!c.params.create_table);
+    }
+
+    #[test]
+    fn debug_never_shows_the_password() {
+        // Found by fuzzing (fuzz/: config_postgres): the derived Debug printed sqlx's
+        // connect options, password included.
+        for config in [
+            "postgres://u:hunter2@h/db",
+            "host=h user=u password = 'hunter2'",
+        ] {
+            let shown = format!("{:?}", PostgresConfig::parse(config).unwrap());
+            assert!(!shown.contains("hunter2"), "{shown}");
+            assert!(
+                shown.contains("\"h\"") && shown.contains("\"u\""),
+                "{shown}"
+            );
+        }
     }
 
     #[test]

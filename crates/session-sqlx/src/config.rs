@@ -1,7 +1,7 @@
 //! Reading a `providerConfig` string: which form it is in, and taking the engine's
 //! [`SqlParams`] out of its query so the rest goes to the driver.
 
-use session_core::dsn::{mask_secrets, SqlParams};
+use session_core::dsn::{check_userinfo_encoded, mask_secrets, SqlParams};
 use session_core::ConfigError;
 
 /// The forms an engine's `providerConfig` may take: a URL with one of its schemes, or the
@@ -30,13 +30,14 @@ impl ConfigForms {
         let config = config.trim();
         let fail = |why: String| {
             let reason = format!("{why} (in `{}`)", mask_secrets(config));
-            ConfigError::provider(self.engine, reason)
+            ConfigError::provider(self.engine, reason).masking_secrets_of(config)
         };
         if config.is_empty() {
             return Err(fail(format!("empty; expected {}", self.when_empty)));
         }
         let lower = config.to_ascii_lowercase();
         if self.url_schemes.iter().any(|s| lower.starts_with(s)) {
+            check_userinfo_encoded(config).map_err(fail)?;
             url(config).map_err(fail)
         } else if lower.contains("://") {
             let why = format!("unknown URL scheme; expected {}", self.when_other_scheme);
@@ -107,6 +108,22 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("empty; expected db://host"));
+    }
+
+    #[test]
+    fn an_unencoded_slash_in_the_password_is_an_error_not_a_database() {
+        // Found by fuzzing (fuzz/: config_mysql, config_postgres): `db://u:/hunter2@h/db`
+        // parsed, with `hunter2@h/db` as the database name, shown by Debug and errors.
+        for url in [
+            "db://u:/hunter2@h/db",
+            "db://u:pa?table=hunter2@h/db",
+            "db://u:a#hunter2@h",
+        ] {
+            let e = parse(url).unwrap_err().to_string();
+            assert!(e.contains("percent-encode"), "{url}: {e}");
+            assert!(!e.contains("hunter2"), "{url}: {e}");
+        }
+        assert_eq!(parse("db://u:pa%2Fss@h/db?x=1").unwrap(), "url");
     }
 
     #[test]

@@ -19,11 +19,18 @@ const POOL: &str = "default";
 
 /// `save_path[,pool[,bucket]]`.
 pub(super) fn parse_comma_form(config: &str) -> Result<Draft, String> {
-    let parts: Vec<&str> = config.split(',').map(str::trim).collect();
+    // The commas that separate parts come after the URL's userinfo: one in the password
+    // must not split the URL (and leave part of the password to be quoted as a port).
+    let userinfo_end = config.rfind('@').map_or(0, |at| at + 1);
+    let tail = &config[userinfo_end..];
+    let url_end = userinfo_end + tail.find(',').unwrap_or(tail.len());
+    let mut parts = vec![config[..url_end].trim()];
+    if url_end < config.len() {
+        parts.extend(config[url_end + 1..].split(',').map(str::trim));
+    }
     if parts.len() > 3 {
         return Err(format!(
-            "beego's form is save_path,pool,bucket: {} comma-separated parts is too many \
-             (a `,` in the password? use the couchbase:// form, percent-encoded)",
+            "beego's form is save_path,pool,bucket: {} comma-separated parts is too many",
             parts.len()
         ));
     }
@@ -59,10 +66,13 @@ pub(super) fn parse_json(config: &str) -> Result<Draft, String> {
         Some(value) => text("save_path", value)?,
         None => return Err("the JSON form needs `save_path` (the cluster's URL)".into()),
     };
+    // Masked against the decoded value too: the JSON text may spell the password with
+    // escapes (`\t`), which messages quote decoded.
+    let mask = |why: String| session_core::dsn::mask_secrets_of(&why, &save_path);
     let mut draft = if starts_with_ignore_case(save_path.trim(), "http") {
-        parse_save_path(save_path.trim())?
+        parse_save_path(save_path.trim()).map_err(mask)?
     } else {
-        connstr::parse(save_path.trim())?
+        connstr::parse(save_path.trim()).map_err(mask)?
     };
     for (key, value) in &fields {
         match key.as_str() {

@@ -11,7 +11,6 @@ mod tests;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use session_core::dsn::mask_secrets;
 use session_core::ConfigError;
 
 use crate::ENGINE;
@@ -131,7 +130,7 @@ impl CouchbaseConfig {
         };
         parsed
             .and_then(params::Draft::finish)
-            .map_err(|reason| ConfigError::provider(ENGINE, mask_secrets(&reason)))
+            .map_err(|reason| ConfigError::provider(ENGINE, reason).masking_secrets_of(config))
     }
 
     /// The password the user logs in with.

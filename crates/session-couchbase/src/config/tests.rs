@@ -81,6 +81,12 @@ fn beego_comma_form() {
         parse("http://u:s3cret@h:18091/pools,default,b").seed_addresses(),
         ["h:11207"]
     );
+    // Found by fuzzing (fuzz/: config_couchbase): a `,` in the password split the URL and
+    // the error quoted the half before it as a port. The parts start after the userinfo.
+    let c = parse("http://u:s3,cr,et@cb.local:8091,default,web");
+    assert_eq!((c.password(), c.bucket.as_str()), ("s3,cr,et", "web"));
+    let e = err("http://u:9,hunter2@h:99999,default,b");
+    assert!(!e.contains("hunter2") && e.contains("port"), "{e}");
 }
 
 #[test]

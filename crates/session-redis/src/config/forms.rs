@@ -95,7 +95,14 @@ fn json(config: &mut RedisConfig, text: &str) -> Result<(), String> {
             _ => return Err(format!("field `{key}`: give a string or a number")),
         };
         if key.eq_ignore_ascii_case("save_path") {
-            addresses(config, &value).map_err(|why| format!("field `save_path`: {why}"))?;
+            // Masked against the decoded value: the JSON text may spell the password with
+            // escapes (`\t`), which the message quotes decoded.
+            addresses(config, &value).map_err(|why| {
+                format!(
+                    "field `save_path`: {}",
+                    session_core::dsn::mask_secrets_of(&why, &value)
+                )
+            })?;
             saw_address = true;
         } else if !params::take(config, key, &value)
             .map_err(|why| format!("field `{key}`: {why}"))?
@@ -116,7 +123,7 @@ fn json(config: &mut RedisConfig, text: &str) -> Result<(), String> {
 /// `;`-separated servers, each `host[:port]`, a socket path, or a URL.
 fn addresses(config: &mut RedisConfig, list: &str) -> Result<(), String> {
     let default_port = config.topology.default_port();
-    for item in list.split(';').map(str::trim).filter(|s| !s.is_empty()) {
+    for item in split_list(list).map(str::trim).filter(|s| !s.is_empty()) {
         let address = if item.contains("://") {
             url(config, item)?
         } else {
@@ -127,11 +134,46 @@ fn addresses(config: &mut RedisConfig, list: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// The items of a `;`-separated address list. In a list of URLs, only a `;` followed by the
+/// next URL's `scheme://` separates: one inside a password must not cut the URL in two
+/// (the half before it would be quoted, password and all, as a URL without a host).
+fn split_list(list: &str) -> impl Iterator<Item = &str> {
+    let urls = list.contains("://");
+    let mut rest = Some(list);
+    std::iter::from_fn(move || {
+        let text = rest?;
+        let mut search = 0;
+        loop {
+            let Some(i) = text[search..].find(';').map(|i| search + i) else {
+                rest = None;
+                return Some(text);
+            };
+            let next = text[i + 1..].trim_start();
+            if !urls || starts_url(next) {
+                rest = Some(&text[i + 1..]);
+                return Some(&text[..i]);
+            }
+            search = i + 1;
+        }
+    })
+}
+
+/// True when `text` starts with `scheme://`.
+fn starts_url(text: &str) -> bool {
+    text.split_once("://").is_some_and(|(scheme, _)| {
+        scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+            && scheme
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))
+    })
+}
+
 /// `redis://[user:pass@]host[:port][/db][?key=value…]`, `rediss://…`,
 /// `redis+unix:///path[?db=…&pass=…]` (also `unix://`). The credentials are those of the
 /// server the URL names: for `redis_sentinel`, the sentinels'.
 fn url(config: &mut RedisConfig, text: &str) -> Result<Address, String> {
     let bad = |why: String| format!("URL `{text}`: {why}");
+    session_core::dsn::check_userinfo_encoded(text).map_err(bad)?;
     let parsed = url::Url::parse(text).map_err(|e| bad(e.to_string()))?;
     let decode = |s: &str| {
         percent_decode_str(s)

@@ -203,7 +203,7 @@ impl RedisConfig {
         forms::parse_into(&mut config, text.trim())
             .and_then(|()| config.check())
             .map_err(|reason| {
-                ConfigError::provider(topology.engine(), session_core::dsn::mask_secrets(&reason))
+                ConfigError::provider(topology.engine(), reason).masking_secrets_of(text)
             })?;
         Ok(config)
     }

@@ -376,3 +376,56 @@ fn client_cache_settings() {
     let err = error(Topology::Sentinel, "redis://s:26379/?client_cache=on");
     assert!(err.contains("redis_cluster"), "{err}");
 }
+
+#[test]
+fn a_semicolon_in_a_url_password_does_not_split_the_list() {
+    // Found by fuzzing (fuzz/: config_redis): `redis://u:a;secretpw@h` was split at the `;`,
+    // and the error quoted `redis://u:a` and then `secretpw@h` as addresses.
+    let config = parse(Topology::Standalone, "redis://u:a;b@h:6379/0");
+    assert_eq!(config.password.as_deref(), Some("a;b"));
+    assert_eq!(config.addresses, [tcp("h", 6379)]);
+    let err = error(
+        Topology::Standalone,
+        r#"{"save_path":"http://u:x;secretpw;y@127.0.0.1:8091"}"#,
+    );
+    assert!(err.contains("save_path"), "{err}");
+    // Lists of URLs, and of plain addresses, still split at every item.
+    let cluster = parse(
+        Topology::Cluster,
+        "redis://127.0.0.1:7000; redis://:p;w@127.0.0.1:7001;redis://h:7002",
+    );
+    assert_eq!(cluster.addresses.len(), 3);
+    assert_eq!(parse(Topology::Cluster, "h1;h2;h3").addresses.len(), 3);
+}
+
+#[test]
+fn a_comma_in_a_url_password_is_not_quoted() {
+    // Found by fuzzing (fuzz/: config_redis): beego's comma form split
+    // `redis+unix://:secretpw,@` at the `,`, and the error quoted `redis+unix://:secretpw`.
+    for text in ["redis+unix://:[[secretpw,@", "redis://:a,secretpw@h:6379"] {
+        error(Topology::Standalone, text);
+    }
+}
+
+#[test]
+fn a_json_escaped_password_is_masked_as_decoded() {
+    // Found by fuzzing (fuzz/: config_redis): `"save_path":"http://u:\tsecretpw@h"` quoted
+    // the decoded URL, which the JSON text's escapes hid from the masking.
+    error(
+        Topology::Standalone,
+        r#"{"save_path":"http://u:\t\u0041secretpw]x@127.0.0.1:8091"}"#,
+    );
+}
+
+#[test]
+fn an_unencoded_slash_in_a_url_password_is_refused() {
+    // Found by fuzzing (fuzz/: config_redis): `redis+unix://u:@x/secretpw@/sock` parsed, the
+    // password's tail becoming the socket path (shown by Debug and in errors).
+    for text in [
+        "redis+unix://d:@x/secretpw@/run/r.sock",
+        "redis://:a/secretpw@h:6379",
+    ] {
+        let err = error(Topology::Standalone, text);
+        assert!(err.contains("percent-encode"), "{err}");
+    }
+}

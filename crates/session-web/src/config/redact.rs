@@ -61,12 +61,33 @@ pub(crate) fn shown_line(line: &str) -> String {
     let first_secret = SECRET_WORDS
         .iter()
         .filter_map(|w| lower.find(w))
+        .chain(first_secret_part(&lower))
         .min()
         .map(|start| word_end(&masked, start));
     match first_secret {
         Some(end) if end < masked.len() => format!("{} {MASK}", masked[..end].trim_end()),
         _ => mask_key_like_words(&masked),
     }
+}
+
+/// The start of the first run of letters and digits that is one of [`SECRET_PARTS`]
+/// (`qiniu_sk`, `db-pw:`), as in [`is_secret_key`].
+fn first_secret_part(lower: &str) -> Option<usize> {
+    let mut run_start = None;
+    // A sentinel separator at the end closes the last run.
+    for (i, c) in lower.char_indices().chain([(lower.len(), ' ')]) {
+        match (c.is_alphanumeric(), run_start) {
+            (true, None) => run_start = Some(i),
+            (false, Some(start)) => {
+                if SECRET_PARTS.contains(&&lower[start..i]) {
+                    return Some(start);
+                }
+                run_start = None;
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 /// The end of the word (letters, digits, `_`, `-`, `.`) that contains byte `start`.
@@ -150,6 +171,12 @@ mod tests {
         );
         assert_eq!(shown_line("c2VjcmV0a2V5MTIzNDU2Nzg5MA"), MASK);
         assert_eq!(shown_line("sessionon true"), "sessionon true");
+        // Found by fuzzing (fuzz/: app_conf): a line beego rejects whose key is secret by
+        // a whole part (`sk`, `pw`) showed its value.
+        assert_eq!(shown_line("qiniu_sk hunter2 more"), "qiniu_sk ***");
+        assert_eq!(shown_line("db-pw: hunter2"), "db-pw ***");
+        assert_eq!(shown_line("task skim"), "task skim");
+        assert_eq!(shown_line("€€ sk x"), "€€ sk ***");
         assert_eq!(shown_line("[dev"), "[dev");
     }
 }
