@@ -153,12 +153,33 @@ async fn requests_follow_a_sentinel_failover() {
 
     for (i, sid) in sids.iter().enumerate() {
         let session = manager.session_start(&cookie_request(sid)).await.unwrap();
-        assert_eq!(
-            session.id(),
-            *sid,
-            "session {i}, written before the failover, is gone"
-        );
+        if session.id() != *sid {
+            let seen = blocking({
+                let (topology, key) = (Arc::clone(&topology), session_key(&prefix, sid));
+                move || where_is(&topology, &key)
+            })
+            .await;
+            panic!("session {i}, written before the failover, is gone; {seen}");
+        }
         assert_eq!(session.get::<i32>("n").await.unwrap(), Some(i as i32));
     }
     drop(manager);
+}
+
+/// What each server says about `key` and its role, and the sentinel's log: what a failure
+/// needs to tell a lost write from a spurious second failover.
+fn where_is(topology: &RedisSentinel, key: &str) -> String {
+    let mut seen = String::new();
+    for addr in topology.node_addrs() {
+        let role = redis::call(addr, &["ROLE"]);
+        let exists = redis::call(addr, &["EXISTS", key]);
+        let ttl = redis::call(addr, &["PTTL", key]);
+        seen += &format!("{addr}: ROLE {role:?}, EXISTS {exists:?}, PTTL {ttl:?}; ");
+    }
+    seen += &format!("the sentinel names {:?}; ", topology.master_addr());
+    match topology.sentinel().read_log() {
+        Ok(log) => seen += &format!("sentinel log:\n{log}"),
+        Err(error) => seen += &format!("no sentinel log: {error}"),
+    }
+    seen
 }

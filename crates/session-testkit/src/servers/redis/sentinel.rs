@@ -11,8 +11,10 @@ use super::resp::{info_field, Connection, Reply, RespError};
 use super::DEFAULT_MASTER_NAME;
 
 /// `down-after-milliseconds`: how long the master may be unreachable before the sentinel
-/// counts it as down (and, with a quorum of 1, fails over).
-const DOWN_AFTER_MS: u32 = 1000;
+/// counts it as down (and, with a quorum of 1, fails over). Tests fail over with
+/// [`RedisSentinel::failover`], which does not wait for it; a short value only let a busy
+/// machine (a node silent for a second) start a second, unwanted failover.
+const DOWN_AFTER_MS: u32 = 5000;
 
 /// `failover-timeout`: how long one failover may take before the sentinel gives it up.
 const FAILOVER_TIMEOUT_MS: u32 = 5000;
