@@ -25,6 +25,9 @@ use crate::ENGINE;
 /// How many shards an uncapped store has.
 const SHARDS: usize = 256;
 
+/// How many expired sessions a GC pass removes per hold of a shard's lock.
+const GC_BATCH: usize = 64;
+
 /// A capped shard keeps at least this many sessions (unless the cap itself is smaller), so
 /// that its LRU order means something: small caps get few shards, down to one.
 const MIN_PER_SHARD: usize = 128;
@@ -126,16 +129,40 @@ impl Shards {
         }
     }
 
-    /// Like [`each`](Self::each), but lets other tasks run between shards (a GC pass on
-    /// the request threads must not stall them).
-    pub(crate) async fn each_yielding(
-        &self,
-        mut f: impl FnMut(&mut LinkedHashMap<String, Entry, RandomState>),
-    ) {
+    /// Removes every session that ended by `now`: one shard at a time, at most
+    /// [`GC_BATCH`] sessions per hold of its lock, each batch freed after the lock is
+    /// released, letting other tasks run between batches. Returns how many were removed.
+    pub(crate) async fn remove_expired(&self, now: Instant) -> usize {
+        let mut removed = 0;
+        let mut batch = Vec::with_capacity(GC_BATCH);
         for shard in self.shards.iter() {
-            f(&mut lock(shard).entries);
-            tokio::task::yield_now().await;
+            loop {
+                {
+                    let mut shard = lock(shard);
+                    let ended: Vec<String> = shard
+                        .entries
+                        .iter()
+                        .filter(|(_, entry)| !entry.live(now))
+                        .take(GC_BATCH)
+                        .map(|(sid, _)| sid.clone())
+                        .collect();
+                    for sid in ended {
+                        if let Some(entry) = shard.entries.remove(&sid) {
+                            batch.push((sid, entry));
+                        }
+                    }
+                }
+                let full = batch.len() == GC_BATCH;
+                removed += batch.len();
+                // Freed here, with no lock held: freeing is most of a removal's cost.
+                batch.clear();
+                tokio::task::yield_now().await;
+                if !full {
+                    break;
+                }
+            }
         }
+        removed
     }
 
     /// How many sessions the cap has evicted so far.
@@ -215,5 +242,49 @@ impl std::fmt::Debug for Shards {
             .field("max_entries", &self.cap)
             .field("evicted", &self.evicted())
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use super::*;
+
+    /// Expired sessions in several batches of one shard (a store capped at 255 has one
+    /// shard) and spread over the 256 shards of an uncapped one: all removed, every live
+    /// one kept.
+    #[tokio::test]
+    async fn remove_expired_takes_every_batch_and_keeps_the_live() {
+        let (expired, live) = (GC_BATCH * 2 + 3, 120);
+        for cap in [NonZeroUsize::new(255), None] {
+            let shards = Shards::new(cap);
+            let now = Instant::now();
+            for i in 0..expired + live {
+                // Live and expired interleaved in LRU order.
+                let ended = i % 2 == 0 || i >= 2 * live;
+                let expires = if ended {
+                    now - Duration::from_secs(1)
+                } else {
+                    now + Duration::from_secs(60)
+                };
+                let entry = Entry {
+                    data: Arc::new(SessionData::new()),
+                    expires,
+                };
+                let sid = format!("{i:032x}");
+                shards.lock(&sid).insert(&sid, entry);
+            }
+            assert_eq!(shards.evicted(), 0);
+            assert_eq!(shards.remove_expired(now).await, expired, "{cap:?}");
+            let mut left = 0;
+            shards.each(|entries| {
+                assert!(entries.values().all(|e| e.live(now)));
+                left += entries.len();
+            });
+            assert_eq!(left, live, "{cap:?}");
+            assert_eq!(shards.remove_expired(now).await, 0);
+        }
     }
 }
