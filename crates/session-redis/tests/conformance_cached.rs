@@ -9,34 +9,14 @@ mod common;
 
 use std::sync::Arc;
 
-use session_core::conformance::{Corruption, Suite};
-use session_redis::{session_key, Topology};
-use session_testkit::servers::redis::Reply;
+use session_redis::Topology;
 
 async fn conformance(topology: Topology) {
     let Some(target) = common::target(topology, "conformance_cached") else {
         return;
     };
-    let target = Arc::new(target);
     let prefix = common::unique_prefix("confc");
-    let (corrupt, held) = (Arc::clone(&target), Arc::clone(&target));
-    let (corrupt_prefix, held_prefix) = (prefix.clone(), prefix.clone());
-    Suite::new(topology.engine())
-        .provider_config(target.config(&prefix, "client_cache=on"))
-        .corrupt_with(move |c: Corruption| {
-            let (target, key) = (Arc::clone(&corrupt), session_key(&corrupt_prefix, &c.sid));
-            Box::pin(async move {
-                let reply = target
-                    .call_str(&["HSET", &key, "#v", "not a version"])
-                    .await;
-                assert_eq!(reply, Reply::Integer(0), "the corrupted field existed");
-                c
-            })
-        })
-        .held_with(move |sid| {
-            let (target, key) = (Arc::clone(&held), session_key(&held_prefix, &sid));
-            Box::pin(async move { target.exists(&key).await })
-        })
+    common::suite(topology, &Arc::new(target), &prefix, "client_cache=on")
         .run()
         .await;
 }

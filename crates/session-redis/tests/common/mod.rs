@@ -3,10 +3,12 @@
 //! servers (through session-testkit's RESP client) for hooks and command counts.
 #![allow(dead_code)] // each test binary uses its own part
 
+use std::sync::Arc;
 use std::time::Duration;
 
+use session_core::conformance::{Corruption, Suite};
 use session_core::{Manager, ManagerConfig};
-use session_redis::Topology;
+use session_redis::{session_key, Topology};
 use session_testkit::servers::redis::{CommandStats, Connection, Reply};
 use session_testkit::servers::{self, redis};
 
@@ -281,4 +283,28 @@ pub async fn eventually(limit: Duration, mut check: impl AsyncFnMut() -> bool) -
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+/// The conformance suite on `target` with `extra` parameters and the hooks that look into
+/// Redis: the corruption hook writes junk into a session's version field (behind the
+/// engine's back), `held_with` asks `EXISTS`.
+pub fn suite(topology: Topology, target: &Arc<Target>, prefix: &str, extra: &str) -> Suite {
+    let (corrupt, held) = (Arc::clone(target), Arc::clone(target));
+    let (corrupt_prefix, held_prefix) = (prefix.to_owned(), prefix.to_owned());
+    Suite::new(topology.engine())
+        .provider_config(target.config(prefix, extra))
+        .corrupt_with(move |c: Corruption| {
+            let (target, key) = (Arc::clone(&corrupt), session_key(&corrupt_prefix, &c.sid));
+            Box::pin(async move {
+                let reply = target
+                    .call_str(&["HSET", &key, "#v", "not a version"])
+                    .await;
+                assert_eq!(reply, Reply::Integer(0), "the corrupted field existed");
+                c
+            })
+        })
+        .held_with(move |sid| {
+            let (target, key) = (Arc::clone(&held), session_key(&held_prefix, &sid));
+            Box::pin(async move { target.exists(&key).await })
+        })
 }
