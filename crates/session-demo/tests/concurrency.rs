@@ -125,21 +125,33 @@ async fn fifty_increments_of_one_key(engine: Engine) {
     ));
 }
 
+/// `count` requests of `browser`'s session to `/slow/<tag><i>`, returned once every one has
+/// loaded the session and waits at the app's gate (open it to let them finish).
+async fn held_at_the_gate(
+    app: &TestApp,
+    browser: &Browser,
+    tag: &str,
+    count: u32,
+) -> Vec<tokio::task::JoinHandle<Reply>> {
+    let held = (0..count)
+        .map(|i| {
+            let (mut tab, path) = (browser.clone(), format!("/slow/{tag}{i}"));
+            tokio::spawn(async move { tab.get(&path).await })
+        })
+        .collect();
+    tokio::time::timeout(GATE_WAIT, app.gate.arrivals(count))
+        .await
+        .unwrap_or_else(|_| panic!("{count} requests reached the gate"));
+    held
+}
+
 async fn logout_racing_twenty_slow_requests(engine: Engine) {
     let Some((app, _target)) = app_on(engine, "logout_racing_twenty_slow_requests").await else {
         return;
     };
     let (mut browser, sid) = seeded(&app).await;
-    let slow: Vec<_> = (0..20)
-        .map(|i| {
-            let mut tab = browser.clone();
-            tokio::spawn(async move { tab.get(&format!("/slow/s{i}")).await })
-        })
-        .collect();
     // All 20 have loaded the session and wait; now the logout destroys it.
-    tokio::time::timeout(GATE_WAIT, app.gate.arrivals(20))
-        .await
-        .expect("20 slow requests reached the gate");
+    let slow = held_at_the_gate(&app, &browser, "s", 20).await;
     let logout = browser.post_form("/logout", "").await;
     assert_eq!(logout.status, StatusCode::SEE_OTHER, "{}", logout.body);
     assert_eq!(logout.set_cookies(SESSION_COOKIE), [""], "a removal cookie");
@@ -175,15 +187,7 @@ async fn login_racing_requests_with_the_old_cookie(engine: Engine) {
 
     // Ordered: ten requests load the session, the login moves it, then they finish.
     let (mut browser, old) = seeded(&app).await;
-    let held: Vec<_> = (0..10)
-        .map(|i| {
-            let mut tab = browser.clone();
-            tokio::spawn(async move { tab.get(&format!("/slow/held{i}")).await })
-        })
-        .collect();
-    tokio::time::timeout(GATE_WAIT, app.gate.arrivals(10))
-        .await
-        .expect("10 requests reached the gate");
+    let held = held_at_the_gate(&app, &browser, "held", 10).await;
     let login = browser.post_form("/login", "user=alice").await;
     assert_eq!(login.status, StatusCode::SEE_OTHER, "{}", login.body);
     let new = browser.sid().expect("a cookie after login");
