@@ -17,10 +17,45 @@ const TRICKY: &[char] = &[
     '{', '}', ',', '+', '.', '$', '|', '\n', '\r', '\0',
 ];
 
-/// True when `text` holds the marker (compared case-insensitively: a parser may have
-/// lowercased it).
+/// True when `text` holds the marker, as it is or as a parser may turn it into the
+/// marker: compared case-insensitively (a parser may lowercase), and also with tabs and
+/// line breaks removed (URL parsers drop them anywhere) and percent escapes decoded.
+///
+/// The same test guards both sides: text generated around a password must not hold the
+/// marker even once a parser has cleaned it up (CI's fuzz run found `s\r\recretpw` in a
+/// host, which a URL parser reads as `secretpw`), and what the engine shows must not
+/// hold it in any of these spellings.
 pub fn holds_mark(text: &str) -> bool {
-    text.to_ascii_lowercase().contains(&MARK.to_ascii_lowercase())
+    let mark = MARK.to_ascii_lowercase();
+    text.to_ascii_lowercase().contains(&mark) || cleaned(text).contains(&mark)
+}
+
+/// `text` lowercased, without tabs and line breaks, with percent escapes decoded (lossy).
+fn cleaned(text: &str) -> String {
+    let kept: Vec<u8> = text
+        .bytes()
+        .filter(|b| !matches!(b, b'\t' | b'\r' | b'\n'))
+        .collect();
+    let mut decoded = Vec::with_capacity(kept.len());
+    let mut i = 0;
+    while i < kept.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (
+            kept[i],
+            kept.get(i + 1).copied().and_then(hex),
+            kept.get(i + 2).copied().and_then(hex),
+        ) {
+            (b'%', Some(high), Some(low)) => {
+                decoded.push((high * 16 + low) as u8);
+                i += 3;
+            }
+            (byte, _, _) => {
+                decoded.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&decoded).to_ascii_lowercase()
 }
 
 /// Panics (a fuzzing crash) when `shown` holds the marker.
@@ -50,14 +85,22 @@ pub fn fragment(u: &mut Unstructured<'_>) -> Result<String> {
 /// anything but the password).
 pub fn plain_fragment(u: &mut Unstructured<'_>) -> Result<String> {
     let text = fragment(u)?;
-    Ok(if holds_mark(&text) { String::new() } else { text })
+    Ok(if holds_mark(&text) {
+        String::new()
+    } else {
+        text
+    })
 }
 
 /// [`surrounding`] without `chars` (which would change where the password sits).
 pub fn surrounding_without(u: &mut Unstructured<'_>, chars: &[char]) -> Result<String> {
     let text = surrounding(u)?.replace(chars, "");
     // Removing characters can join two halves of the marker.
-    Ok(if holds_mark(&text) { String::new() } else { text })
+    Ok(if holds_mark(&text) {
+        String::new()
+    } else {
+        text
+    })
 }
 
 /// A password holding the marker twice.
@@ -79,7 +122,11 @@ pub fn surrounding(u: &mut Unstructured<'_>) -> Result<String> {
         let len = u.int_in_range(0..=24)?;
         String::from_utf8_lossy(u.bytes(len.min(u.len()))?).into_owned()
     };
-    Ok(if holds_mark(&text) { String::new() } else { text })
+    Ok(if holds_mark(&text) {
+        String::new()
+    } else {
+        text
+    })
 }
 
 #[cfg(test)]
@@ -96,5 +143,9 @@ mod tests {
             assert!(!holds_mark(&surrounding(&mut u).unwrap()));
         }
         assert!(holds_mark("x secretpw y"));
+        // What a URL parser or a percent decoder turns into the marker holds it too.
+        assert!(holds_mark("wwG\r\r0\u{ffff}s\r\recretpw"));
+        assert!(holds_mark("%53ECRET%70w"));
+        assert!(!holds_mark("secret pw"));
     }
 }
