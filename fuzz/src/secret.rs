@@ -31,6 +31,9 @@ pub fn holds_mark(text: &str) -> bool {
 }
 
 /// `text` lowercased, without tabs and line breaks, with percent escapes decoded (lossy).
+///
+/// Written here rather than calling session-core's decoder: the oracle must not share a bug
+/// with the code it checks, and it decodes lossily where core refuses non-UTF-8.
 fn cleaned(text: &str) -> String {
     let kept: Vec<u8> = text
         .bytes()

@@ -67,8 +67,18 @@ fn read(text: &str) -> String {
         Err(e) => return format!("{e} {e:?}"),
     };
     shown.push_str(&format!("{app:?}"));
-    for key in ["sessionname", "dev::sessionon", "httpport", "sessionhashkey"] {
-        let _ = (app.string(key), app.strings(key), app.int(key), app.bool(key));
+    for key in [
+        "sessionname",
+        "dev::sessionon",
+        "httpport",
+        "sessionhashkey",
+    ] {
+        let _ = (
+            app.string(key),
+            app.strings(key),
+            app.int(key),
+            app.bool(key),
+        );
         let _ = app.float(key).map_err(|e| shown.push_str(&e.to_string()));
     }
     let sessions = match WebSessionConfig::from_appconf(&app) {

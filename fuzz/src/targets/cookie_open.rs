@@ -73,7 +73,10 @@ pub fn run(data: &[u8]) {
     let rings = rings();
     let now = 1_800_000_000_000;
     let text = String::from_utf8_lossy(data);
-    if let Ok(opened) = rings.rotated.open("0123456789abcdef0123456789abcdef", &text, now) {
+    if let Ok(opened) = rings
+        .rotated
+        .open("0123456789abcdef0123456789abcdef", &text, now)
+    {
         panic!("an unsealed value opened: {opened:?}");
     }
     let _ = sealed_round_trip(&mut Unstructured::new(data));
@@ -92,7 +95,11 @@ fn sealed_round_trip(u: &mut Unstructured<'_>) -> Result<()> {
     let value = sealer
         .seal(&input.sid, expires_at, &input.body, input.nonce)
         .expect("sealing never fails");
-    assert_eq!(value.len(), sealed_len(input.body.len()), "predicted length");
+    assert_eq!(
+        value.len(),
+        sealed_len(input.body.len()),
+        "predicted length"
+    );
     let Some(changed) = apply(&value, &input.change) else {
         return Ok(());
     };

@@ -18,29 +18,30 @@ use session_memory as _;
 /// the id from the query and a header.
 fn managers() -> &'static [Manager; 2] {
     static MANAGERS: OnceLock<(tokio::runtime::Runtime, [Manager; 2])> = OnceLock::new();
-    &MANAGERS.get_or_init(|| {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .build()
-            .expect("a runtime");
-        let keyed = ManagerConfig {
-            cookie_name: "sid".into(),
-            session_id_prefix: "app-".into(),
-            session_id_hash_key: "fuzz-hash-key".into(),
-            enable_sid_in_url_query: true,
-            enable_sid_in_http_header: true,
-            session_name_in_http_header: "X-Session-Id".into(),
-            ..ManagerConfig::default()
-        };
-        let managers = runtime.block_on(async {
-            [
-                Manager::new("memory", ManagerConfig::default()).await,
-                Manager::new("memory", keyed).await,
-            ]
-        });
-        // Kept with the managers: the engine's tasks belong to it.
-        (runtime, managers.map(|m| m.expect("a memory manager")))
-    })
-    .1
+    &MANAGERS
+        .get_or_init(|| {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .build()
+                .expect("a runtime");
+            let keyed = ManagerConfig {
+                cookie_name: "sid".into(),
+                session_id_prefix: "app-".into(),
+                session_id_hash_key: "fuzz-hash-key".into(),
+                enable_sid_in_url_query: true,
+                enable_sid_in_http_header: true,
+                session_name_in_http_header: "X-Session-Id".into(),
+                ..ManagerConfig::default()
+            };
+            let managers = runtime.block_on(async {
+                [
+                    Manager::new("memory", ManagerConfig::default()).await,
+                    Manager::new("memory", keyed).await,
+                ]
+            });
+            // Kept with the managers: the engine's tasks belong to it.
+            (runtime, managers.map(|m| m.expect("a memory manager")))
+        })
+        .1
 }
 
 #[derive(Debug, Arbitrary)]
@@ -53,7 +54,13 @@ struct Input {
 }
 
 /// Names the well-formed pairs use: the managers' cookies and others.
-const NAMES: &[&str] = &["beegosessionID", "sid", "other", "beegosessionid", "sid-data"];
+const NAMES: &[&str] = &[
+    "beegosessionID",
+    "sid",
+    "other",
+    "beegosessionid",
+    "sid-data",
+];
 
 /// Runs the target on one input.
 pub fn run(data: &[u8]) {
@@ -135,7 +142,11 @@ fn structured(u: &mut Unstructured<'_>) -> Result<()> {
         }
         let found = check(manager, &request);
         if expect_minted {
-            assert_eq!(found.as_deref(), Some(minted.as_str()), "minted id not found in {line:?}");
+            assert_eq!(
+                found.as_deref(),
+                Some(minted.as_str()),
+                "minted id not found in {line:?}"
+            );
         }
     }
     Ok(())

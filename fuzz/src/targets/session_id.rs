@@ -43,7 +43,10 @@ fn default_policies() -> &'static [IdPolicy; 2] {
 
 fn check_candidate(policy: &IdPolicy, candidate: &str) {
     if policy.validate(candidate) {
-        assert!(is_safe_id(candidate), "validate accepted unsafe {candidate:?}");
+        assert!(
+            is_safe_id(candidate),
+            "validate accepted unsafe {candidate:?}"
+        );
         assert_eq!(candidate.len(), policy.id_len(), "{candidate:?}");
     }
 }
@@ -61,7 +64,10 @@ fn structured(u: &mut Unstructured<'_>) -> Result<()> {
     check_candidate(&policy, &input.candidate);
     let id = policy.generate().expect("ids can be minted");
     assert_eq!(id.len(), policy.id_len());
-    assert!(policy.validate(&id), "a generated id does not validate: {id:?}");
+    assert!(
+        policy.validate(&id),
+        "a generated id does not validate: {id:?}"
+    );
     assert!(is_safe_id(&id));
     let keyed = key.is_some_and(|k| !k.is_empty());
     if keyed {
@@ -70,7 +76,10 @@ fn structured(u: &mut Unstructured<'_>) -> Result<()> {
         if edited[at] != input.edit_to {
             edited[at] = input.edit_to;
             let edited: String = edited.into_iter().collect();
-            assert!(!policy.validate(&edited), "an edited keyed id validates: {edited:?}");
+            assert!(
+                !policy.validate(&edited),
+                "an edited keyed id validates: {edited:?}"
+            );
         }
         let mut other_key = key.unwrap_or_default().to_vec();
         other_key.push(0x5a);
