@@ -148,12 +148,29 @@ impl RedisSentinel {
     }
 
     /// Waits until the sentinel knows a replica of the current master that is up and in sync
-    /// with it, i.e. one it can promote.
+    /// with it, i.e. one it can promote: its link is up and it has received everything the
+    /// master had written when the wait began. A link reported `up` is not enough: after its
+    /// first full sync a replica can stay `up` at offset 0 for up to a second before the
+    /// master starts streaming writes to it, and a failover then would lose them.
     pub fn wait_replica_synced(&self) -> Result<(), ServerError> {
+        let mut written = None;
         process::wait_until(
             "the sentinel knowing a replica in sync with the master",
             SETTLE_TIMEOUT,
-            || self.promotable_replica(),
+            || {
+                let master = self.master_addr().map_err(|err| err.to_string())?;
+                // The target is fixed on the first look at each master, so writes that go
+                // on during the wait cannot keep it moving.
+                let target = match &written {
+                    Some((addr, offset)) if *addr == master => *offset,
+                    _ => {
+                        let offset = repl_offset(&master, "master_repl_offset")?;
+                        written = Some((master.clone(), offset));
+                        offset
+                    }
+                };
+                self.promotable_replica(&master, target)
+            },
         )
     }
 
@@ -191,10 +208,10 @@ impl RedisSentinel {
         &mut self.sentinel
     }
 
-    /// `Ok` when the sentinel lists a replica that is up, linked to the master it names, and
-    /// reports itself in sync; otherwise what was seen.
-    fn promotable_replica(&self) -> Result<(), String> {
-        let master = self.master_addr().map_err(|err| err.to_string())?;
+    /// `Ok` when the sentinel lists a replica of `master` that is up, linked to it, and has
+    /// received the master's replication stream up to offset `written`; otherwise what was
+    /// seen.
+    fn promotable_replica(&self, master: &str, written: i64) -> Result<(), String> {
         let replicas = Connection::open(&self.sentinel_addr)
             .and_then(|mut sentinel| sentinel.call(&["SENTINEL", "REPLICAS", &self.master_name]))
             .map_err(|err| err.to_string())?;
@@ -216,7 +233,15 @@ impl RedisSentinel {
             replica.get("ip").map_or("?", String::as_str),
             replica.get("port").map_or("?", String::as_str)
         );
-        replication_link(&addr)
+        replication_link(&addr)?;
+        let received = repl_offset(&addr, "slave_repl_offset")?;
+        if received >= written {
+            Ok(())
+        } else {
+            Err(format!(
+                "{addr} has received up to offset {received} of master {master}'s {written}"
+            ))
+        }
     }
 }
 
@@ -253,6 +278,17 @@ fn role(addr: &str) -> Result<String, String> {
         .and_then(|items| items.first())
         .and_then(Reply::text)
         .ok_or_else(|| format!("{addr} answered ROLE with {reply:?}"))
+}
+
+/// The replication offset `field` (`master_repl_offset`, or a replica's
+/// `slave_repl_offset`) from `INFO replication` of the server at `addr`.
+fn repl_offset(addr: &str, field: &str) -> Result<i64, String> {
+    let info = Connection::open(addr)
+        .and_then(|mut connection| connection.call_text(&["INFO", "replication"]))
+        .map_err(|err| err.to_string())?;
+    info_field(&info, field)
+        .and_then(|value| value.parse().ok())
+        .ok_or_else(|| format!("{addr}: no numeric {field} in INFO replication"))
 }
 
 /// `Ok` when the replica at `addr` has its link to the master up and no sync in progress.
